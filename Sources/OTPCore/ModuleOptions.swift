@@ -1,0 +1,193 @@
+/// The arguments of `auth required pam_otp.so OPTIONS`: every option of
+/// google-authenticator-libpam with its meaning, so a GA line works after
+/// renaming the module. Parsed from a table; anything unknown or malformed
+/// is an error that names it (the module then fails closed).
+public struct ModuleOptions: Sendable {
+  /// `secret=`: the path template (`~`, `${USER}`, `${HOME}` expand).
+  public var secretTemplate: [UInt8] = Array("/var/lib/pam_otp/${USER}".utf8)
+  public var isDefaultSecretPath = true
+  /// `user=`: an account (name or uid) that owns every secret file.
+  public var fixedUser: [UInt8]? = nil
+  public var nullOK = false
+  public var debug = false
+  /// `authtok_prompt=`: replaces the prompt text.
+  public var prompt: [UInt8]? = nil
+  public var echoCode = false
+  public var forwardPass = false
+  public var tryFirstPass = false
+  public var useFirstPass = false
+  public var noSkewAdjust = false
+  public var noIncrementHOTP = false
+  public var allowReadonly = false
+  public var noStrictOwner = false
+  /// `allowed_perm=`: permission bits a secret file may have.
+  public var allowedPermissions: UInt32 = 0o600
+  /// `grace_period=`: seconds.
+  public var gracePeriod: Int64 = 0
+
+  public init() {}
+
+  public enum ParseError: Error, Equatable, Sendable {
+    /// An option this module does not know.
+    case unknown([UInt8])
+    /// A known option with a value it cannot take.
+    case malformed([UInt8])
+
+    public var description: String {
+      switch self {
+      case .unknown(let argument): "unrecognized option [\(ASCII.printable(argument))]"
+      case .malformed(let argument): "invalid value in option [\(ASCII.printable(argument))]"
+      }
+    }
+  }
+
+  public static let maximumGracePeriod: Int64 = 7 * 24 * 3600
+
+  public static func parse(_ arguments: [[UInt8]]) throws(ParseError) -> ModuleOptions {
+    var options = ModuleOptions()
+    for argument in arguments {
+      let equals = argument.firstIndex(of: UInt8(ascii: "=")) ?? argument.endIndex
+      let name = Array(argument[..<equals])
+      let value: [UInt8]? = equals < argument.endIndex ? Array(argument[(equals + 1)...]) : nil
+      guard let option = table.first(where: { Array($0.name.utf8) == name }) else {
+        throw .unknown(argument)
+      }
+      guard option.apply(&options, value) else { throw .malformed(argument) }
+    }
+    return options
+  }
+
+  /// The settings the verification policy takes from these options.
+  public var verificationSettings: VerificationSettings {
+    VerificationSettings(
+      adjustSkew: !noSkewAdjust, advanceCounterOnFailure: !noIncrementHOTP, gracePeriod: gracePeriod)
+  }
+
+  typealias Apply = @Sendable (inout ModuleOptions, [UInt8]?) -> Bool
+
+  /// One row per option: its name and how it sets the options. Flags take no
+  /// value; the others require one.
+  static let table: [(name: String, apply: Apply)] = [
+    ("secret", { options, value in
+      guard let value, !value.isEmpty, !value.contains(0) else { return false }
+      options.secretTemplate = value
+      options.isDefaultSecretPath = false
+      return true
+    }),
+    ("user", { options, value in
+      guard let value, UserName.isValid(value) else { return false }
+      options.fixedUser = value
+      return true
+    }),
+    ("authtok_prompt", { options, value in
+      guard let value, !value.isEmpty, value.allSatisfy({ $0 >= 0x20 && $0 != 0x7F }) else { return false }
+      options.prompt = value
+      return true
+    }),
+    ("allowed_perm", { options, value in
+      guard let value, let mode = octal(value), mode > 0, mode <= 0o7777 else { return false }
+      options.allowedPermissions = mode
+      return true
+    }),
+    ("grace_period", { options, value in
+      guard let value, let seconds = Decimal.parse(value, maxDigits: 9), Int64(seconds) <= maximumGracePeriod
+      else { return false }
+      options.gracePeriod = Int64(seconds)
+      return true
+    }),
+    ("nullok", flag { $0.nullOK = true }),
+    ("debug", flag { $0.debug = true }),
+    ("echo_verification_code", flag { $0.echoCode = true }),
+    ("echo-verification-code", flag { $0.echoCode = true }),
+    ("forward_pass", flag { $0.forwardPass = true }),
+    ("try_first_pass", flag { $0.tryFirstPass = true }),
+    ("use_first_pass", flag { $0.useFirstPass = true }),
+    ("noskewadj", flag { $0.noSkewAdjust = true }),
+    ("no_increment_hotp", flag { $0.noIncrementHOTP = true }),
+    ("allow_readonly", flag { $0.allowReadonly = true }),
+    ("no_strict_owner", flag { $0.noStrictOwner = true }),
+  ]
+
+  private static func flag(_ set: @escaping @Sendable (inout ModuleOptions) -> Void) -> Apply {
+    { options, value in
+      guard value == nil else { return false }
+      set(&options)
+      return true
+    }
+  }
+
+  private static func octal(_ text: [UInt8]) -> UInt32? {
+    guard !text.isEmpty, text.count <= 5 else { return nil }
+    var value: UInt32 = 0
+    for byte in text {
+      guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "7") else { return nil }
+      value = value * 8 + UInt32(byte - UInt8(ascii: "0"))
+    }
+    return value
+  }
+}
+
+/// User names as they may reach a path.
+public enum UserName {
+  /// A name that cannot change the meaning of a path: not empty, at most
+  /// 256 bytes, no `/`, no leading `.` (so neither `.` nor `..`), no control
+  /// characters or spaces.
+  public static func isValid<Bytes: Collection<UInt8>>(_ name: Bytes) -> Bool {
+    guard !name.isEmpty, name.count <= 256, name.first != UInt8(ascii: ".") else { return false }
+    return name.allSatisfy { $0 > 0x20 && $0 != 0x7F && $0 != UInt8(ascii: "/") }
+  }
+}
+
+/// Expands a `secret=` template: `~` at the start is the home directory,
+/// `${USER}` the user name and `${HOME}` the home directory, anywhere.
+public enum SecretPathTemplate {
+  public enum ExpansionError: Error, Equatable, Sendable {
+    /// The template needs a home directory and there is none (or `user=`).
+    case needsHome
+    /// The result is not an absolute path.
+    case notAbsolute
+  }
+
+  public static func usesHome(_ template: [UInt8]) -> Bool {
+    template.first == UInt8(ascii: "~") || contains(template, Array("${HOME}".utf8))
+  }
+
+  public static func expand(_ template: [UInt8], user: [UInt8], home: [UInt8]?) throws(ExpansionError)
+    -> [UInt8]
+  {
+    var result: [UInt8] = []
+    var index = template.startIndex
+    if template.first == UInt8(ascii: "~"), template.count == 1 || template[1] == UInt8(ascii: "/") {
+      guard let home else { throw .needsHome }
+      result += home
+      index += 1
+    }
+    let userVariable = Array("${USER}".utf8)
+    let homeVariable = Array("${HOME}".utf8)
+    while index < template.endIndex {
+      if hasPrefix(template[index...], userVariable) {
+        result += user
+        index += userVariable.count
+      } else if hasPrefix(template[index...], homeVariable) {
+        guard let home else { throw .needsHome }
+        result += home
+        index += homeVariable.count
+      } else {
+        result.append(template[index])
+        index += 1
+      }
+    }
+    guard result.first == UInt8(ascii: "/") else { throw .notAbsolute }
+    return result
+  }
+
+  private static func hasPrefix(_ bytes: ArraySlice<UInt8>, _ prefix: [UInt8]) -> Bool {
+    bytes.count >= prefix.count && bytes.prefix(prefix.count).elementsEqual(prefix)
+  }
+
+  private static func contains(_ bytes: [UInt8], _ part: [UInt8]) -> Bool {
+    guard bytes.count >= part.count else { return false }
+    for start in 0...(bytes.count - part.count) where hasPrefix(bytes[start...], part) { return true }
+    return false
+  }
+}

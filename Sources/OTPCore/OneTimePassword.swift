@@ -1,0 +1,97 @@
+/// HOTP (RFC 4226) over any of the three hashes, and TOTP (RFC 6238) as HOTP
+/// of a time step. Time and counter are parameters: nothing here reads a clock.
+public struct OneTimePassword {
+  public static let digitRange = 6...8
+  public static let periodRange = 1...300
+
+  public let key: SensitiveBytes
+  public let algorithm: HashAlgorithm
+  public let digits: Int
+
+  /// `digits` outside 6...8 is clamped: callers validate before they get here,
+  /// and no input may reach a trap inside sshd.
+  public init(key: SensitiveBytes, algorithm: HashAlgorithm, digits: Int) {
+    self.key = key
+    self.algorithm = algorithm
+    self.digits = min(max(digits, Self.digitRange.lowerBound), Self.digitRange.upperBound)
+  }
+
+  /// The code for one counter value (RFC 4226 section 5.3, dynamic truncation).
+  public func code(counter: UInt64) -> OneTimeCode {
+    var message = [UInt8](repeating: 0, count: 8)
+    for index in 0..<8 { message[index] = UInt8(truncatingIfNeeded: counter >> (56 - 8 * UInt64(index))) }
+    var digest = [UInt8](repeating: 0, count: 64)
+    defer { SensitiveBytes.wipe(&digest) }
+    let computed = key.withUnsafeBytes { keyBytes in
+      message.withUnsafeBytes { messageBytes in
+        digest.withUnsafeMutableBytes { output in
+          HMAC.authenticate(key: keyBytes, message: messageBytes, algorithm: algorithm, into: output)
+        }
+      }
+    }
+    // A failed HMAC (never seen; OpenSSL out of memory) yields a code no one can type.
+    guard computed else { return OneTimeCode(value: 0, digits: digits, isValid: false) }
+    let offset = Int(digest[algorithm.digestLength - 1] & 0x0F)
+    let binary =
+      (UInt32(digest[offset] & 0x7F) << 24) | (UInt32(digest[offset + 1]) << 16)
+      | (UInt32(digest[offset + 2]) << 8) | UInt32(digest[offset + 3])
+    return OneTimeCode(value: binary % Self.modulus(digits), digits: digits, isValid: true)
+  }
+
+  /// The TOTP time step that contains `unixTime` (RFC 6238 section 4.2, T0 = 0).
+  public static func timeStep(at unixTime: Int64, period: Int) -> Int64 {
+    let period = Int64(max(period, 1))
+    // Floor division, so a time before 1970 never rounds towards step 0.
+    return unixTime >= 0 ? unixTime / period : -((-unixTime + period - 1) / period)
+  }
+
+  /// The first counter in `counters` whose code equals `answer`, or nil.
+  /// Every candidate is computed and compared in constant time, so the time
+  /// taken does not tell where in the window a code matched.
+  public func firstMatch(of answer: [UInt8], in counters: ClosedRange<UInt64>) -> UInt64? {
+    guard answer.count == digits else { return nil }
+    var match: UInt64? = nil
+    for counter in counters {
+      let candidate = code(counter: counter)
+      if candidate.matches(answer) && match == nil { match = counter }
+    }
+    return match
+  }
+
+  static func modulus(_ digits: Int) -> UInt32 {
+    var modulus: UInt32 = 1
+    for _ in 0..<digits { modulus *= 10 }
+    return modulus
+  }
+}
+
+/// One generated code, kept as a number and written with leading zeros.
+public struct OneTimeCode: Equatable, Sendable {
+  public let value: UInt32
+  public let digits: Int
+  let isValid: Bool
+
+  public init(value: UInt32, digits: Int) {
+    self.init(value: value, digits: digits, isValid: true)
+  }
+
+  init(value: UInt32, digits: Int, isValid: Bool) {
+    self.value = value
+    self.digits = digits
+    self.isValid = isValid
+  }
+
+  /// The code as the user types it, e.g. `"007295"`.
+  public var text: String { ASCII.string(bytes) }
+
+  public var bytes: [UInt8] { Decimal.format(UInt64(value), width: digits) }
+
+  /// Constant-time comparison with a typed answer of digits.
+  public func matches(_ answer: [UInt8]) -> Bool {
+    let expected = bytes
+    let equal = expected.withUnsafeBytes { lhs in
+      answer.withUnsafeBytes { rhs in SensitiveBytes.constantTimeEqual(lhs, rhs) }
+    }
+    return equal && isValid
+  }
+}

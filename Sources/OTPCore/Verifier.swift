@@ -1,0 +1,233 @@
+/// Module settings that change how a code is judged.
+public struct VerificationSettings: Sendable {
+  /// GA's skew detection; off with `noskewadj`.
+  public var adjustSkew: Bool
+  /// A wrong HOTP code advances the counter; off with `no_increment_hotp`.
+  public var advanceCounterOnFailure: Bool
+  /// `grace_period=`: seconds after a login from the same host in which no
+  /// code is asked. 0 turns it off.
+  public var gracePeriod: Int64
+
+  public init(adjustSkew: Bool = true, advanceCounterOnFailure: Bool = true, gracePeriod: Int64 = 0) {
+    self.adjustSkew = adjustSkew
+    self.advanceCounterOnFailure = advanceCounterOnFailure
+    self.gracePeriod = gracePeriod
+  }
+}
+
+/// What happens before the prompt.
+public enum Admission: Equatable, Sendable {
+  /// Ask for a code.
+  case prompt
+  /// The host logged in within `grace_period`: succeed without a code.
+  case withinGracePeriod
+  /// Too many attempts recently: refuse without prompting.
+  case rateLimited
+}
+
+public enum Verdict: Equatable, Sendable {
+  case accepted(Acceptance)
+  case refused(Refusal)
+
+  public var isAccepted: Bool {
+    if case .accepted = self { return true }
+    return false
+  }
+
+  /// Of two refusals of one answer, the one worth reporting: a replay says
+  /// more than a wrong code, which says more than a malformed reading.
+  func outranks(_ other: Verdict) -> Bool {
+    func rank(_ verdict: Verdict) -> Int {
+      switch verdict {
+      case .accepted: 4
+      case .refused(.replayedCode), .refused(.rateLimited): 3
+      case .refused(.wrongCode): 2
+      case .refused(.malformedAnswer): 1
+      }
+    }
+    return rank(self) > rank(other)
+  }
+}
+
+public enum Acceptance: Equatable, Sendable {
+  case totp(step: Int64)
+  case hotp(counter: UInt64)
+  case scratchCode
+  /// The third consistent code far outside the window: GA adjusts the
+  /// stored skew and lets the user in.
+  case skewAdjusted(step: Int64, skew: Int64)
+}
+
+public enum Refusal: Equatable, Sendable {
+  case wrongCode
+  /// A TOTP step or HOTP counter that was used before.
+  case replayedCode
+  case rateLimited
+  /// Not digits, or not a length any code has.
+  case malformedAnswer
+
+  public var reason: String {
+    switch self {
+    case .wrongCode: "wrong code"
+    case .replayedCode: "code already used"
+    case .rateLimited: "rate limit exceeded"
+    case .malformedAnswer: "answer is not a code"
+    }
+  }
+}
+
+/// The verification policy: GA's rules, decided from a secret file's
+/// configuration, a time and an answer. No I/O; the caller holds the lock.
+public struct Verifier {
+  public let token: SecretFile
+  public let settings: VerificationSettings
+
+  /// GA's skew search: up to this many steps either side (12.5 hours at 30 s).
+  static let skewSearchSteps: Int64 = 1500
+
+  public init(token: SecretFile, settings: VerificationSettings = VerificationSettings()) {
+    self.token = token
+    self.settings = settings
+  }
+
+  /// Before prompting: a login within the grace period needs no code, and a
+  /// user over the rate limit is not asked at all. Changes nothing.
+  public func admission(at now: Int64, remoteHost: [UInt8]?) -> Admission {
+    if settings.gracePeriod > 0, let host = remoteHost,
+      let last = token.lastLogins.first(where: { $0.host == host }),
+      last.time <= now, now < last.time + settings.gracePeriod
+    {
+      return .withinGracePeriod
+    }
+    if let limit = token.rateLimit {
+      let recent = limit.times.filter { $0 >= now - Int64(limit.interval) && $0 <= now }
+      if recent.count >= limit.attempts { return .rateLimited }
+    }
+    return .prompt
+  }
+
+  /// Judges an answer and records what it used in `state`: the attempt,
+  /// the claimed step or counter, the scratch code. `readings` are the ways
+  /// to read one answer (a code, or with `forward_pass` the last 6 or the
+  /// last 8 digits); together they count as one attempt.
+  public func verify<State: VerificationState>(
+    readings: [[UInt8]], at now: Int64, remoteHost: [UInt8]?, state: inout State
+  ) -> Verdict {
+    // An answer that no code could match guesses nothing; it is refused
+    // without counting against the rate limit or moving a counter.
+    guard readings.contains(where: isPlausibleCode) else { return .refused(.malformedAnswer) }
+    guard state.recordAttempt(at: now) else { return .refused(.rateLimited) }
+    var verdict: Verdict = .refused(.malformedAnswer)
+    for answer in readings {
+      let judged = judge(answer, at: now, state: &state)
+      if judged.isAccepted || judged.outranks(verdict) { verdict = judged }
+      if judged.isAccepted { break }
+    }
+    if verdict.isAccepted {
+      if settings.gracePeriod > 0, let host = remoteHost { state.recordLogin(from: host, at: now) }
+    } else if case .hotp(let counter) = token.mode, settings.advanceCounterOnFailure, counter < UInt64.max,
+      verdict != .refused(.malformedAnswer)
+    {
+      // GA moves the counter on after a wrong HOTP code, so a code seen by
+      // someone else but never entered stops working.
+      _ = state.advanceCounter(from: counter, to: counter + 1)
+    }
+    return verdict
+  }
+
+  /// One reading of an answer.
+  public func verify<State: VerificationState>(
+    answer: [UInt8], at now: Int64, remoteHost: [UInt8]?, state: inout State
+  ) -> Verdict {
+    verify(readings: [answer], at: now, remoteHost: remoteHost, state: &state)
+  }
+
+  /// Digits only, as many as a code or a scratch code has.
+  func isPlausibleCode(_ answer: [UInt8]) -> Bool {
+    (answer.count == token.effectiveDigits || answer.count == 8) && answer.allSatisfy(ASCII.isDigit)
+  }
+
+  private func judge<State: VerificationState>(_ answer: [UInt8], at now: Int64, state: inout State) -> Verdict {
+    guard !answer.isEmpty, answer.allSatisfy(ASCII.isDigit) else { return .refused(.malformedAnswer) }
+    if answer.count == 8, let code = matchingScratchCode(answer) {
+      return state.useScratchCode(code) ? .accepted(.scratchCode) : .refused(.replayedCode)
+    }
+    guard answer.count == token.effectiveDigits else {
+      return answer.count == 8 ? .refused(.wrongCode) : .refused(.malformedAnswer)
+    }
+    switch token.mode {
+    case .totp: return judgeTOTP(answer, at: now, state: &state)
+    case .hotp(let counter): return judgeHOTP(answer, counter: counter, state: &state)
+    case .scratchCodesOnly: return .refused(.wrongCode)
+    }
+  }
+
+  /// The steps a TOTP code may come from: WINDOW_SIZE codes around the
+  /// current step plus the stored skew (3 means one before to one after).
+  public func timeWindow(at now: Int64) -> ClosedRange<Int64> {
+    let center = OneTimePassword.timeStep(at: now, period: token.effectiveStepSize) + (token.timeSkew ?? 0)
+    let size = Int64(token.effectiveWindowSize)
+    return (center - (size - 1) / 2)...(center + size / 2)
+  }
+
+  private func judgeTOTP<State: VerificationState>(_ answer: [UInt8], at now: Int64, state: inout State)
+    -> Verdict
+  {
+    let window = timeWindow(at: now)
+    let generator = token.generator
+    if let step = firstMatch(generator, answer, window) {
+      return state.claimTimeStep(step, window: window) ? .accepted(.totp(step: step)) : .refused(.replayedCode)
+    }
+    guard settings.adjustSkew else { return .refused(.wrongCode) }
+    // GA searches around the unskewed step, nearest first, the earlier side
+    // winning a tie; every candidate is computed so timing tells nothing.
+    let step = OneTimePassword.timeStep(at: now, period: token.effectiveStepSize)
+    var found: Int64? = nil
+    for distance in 0..<Self.skewSearchSteps {
+      for candidate in [step - distance, step + distance] where candidate >= 0 {
+        if generator.code(counter: UInt64(candidate)).matches(answer) && found == nil {
+          found = candidate - step
+        }
+      }
+    }
+    guard let skew = found else { return .refused(.wrongCode) }
+    switch state.observeSkew(SkewObservation(step: step, skew: skew)) {
+    case .repeated, .recorded: return .refused(.wrongCode)
+    case .adjusted(let average):
+      let matched = step + skew
+      let size = Int64(token.effectiveWindowSize)
+      let center = step + average
+      return state.claimTimeStep(matched, window: (center - (size - 1) / 2)...(center + size / 2))
+        ? .accepted(.skewAdjusted(step: matched, skew: average)) : .refused(.replayedCode)
+    }
+  }
+
+  private func judgeHOTP<State: VerificationState>(_ answer: [UInt8], counter: UInt64, state: inout State)
+    -> Verdict
+  {
+    let size = UInt64(token.effectiveWindowSize)
+    let (last, overflow) = counter.addingReportingOverflow(size - 1)
+    let window = counter...(overflow ? UInt64.max : last)
+    if let matched = token.generator.firstMatch(of: answer, in: window) {
+      let next = matched == UInt64.max ? matched : matched + 1
+      return state.advanceCounter(from: counter, to: next) ? .accepted(.hotp(counter: matched)) : .refused(.replayedCode)
+    }
+    return .refused(.wrongCode)
+  }
+
+  private func firstMatch(_ generator: OneTimePassword, _ answer: [UInt8], _ window: ClosedRange<Int64>) -> Int64? {
+    guard window.upperBound >= 0 else { return nil }
+    let lower = UInt64(max(window.lowerBound, 0))
+    return generator.firstMatch(of: answer, in: lower...UInt64(window.upperBound)).map { Int64($0) }
+  }
+
+  /// Compares the answer with every scratch code in constant time.
+  private func matchingScratchCode(_ answer: [UInt8]) -> UInt32? {
+    var match: UInt32? = nil
+    for code in token.scratchCodes {
+      let candidate = OneTimeCode(value: code, digits: 8, isValid: true)
+      if candidate.matches(answer) && match == nil { match = code }
+    }
+    return match
+  }
+}

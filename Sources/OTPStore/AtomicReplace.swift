@@ -1,0 +1,69 @@
+import CShims
+
+#if !PAM_OTP_SINGLE_MODULE
+import OTPCore
+#endif
+
+/// Writes a file's new contents without ever leaving a partial file: a new
+/// file beside it (`O_EXCL`, same owner and mode), `fsync`, `rename` over the
+/// old one, `fsync` of the directory. A crash at any point leaves the old or
+/// the new contents, and at worst a stray temporary file that nothing reads.
+enum AtomicReplace {
+  enum Placement {
+    /// Replace whatever is at the name.
+    case replace
+    /// Fail if something is at the name already.
+    case createOnly
+  }
+
+  static func write(
+    _ contents: SensitiveBytes, to name: [UInt8], in directory: FileDescriptor, owner: Account?, mode: UInt32,
+    placement: Placement, pathText: String
+  ) throws(StoreError) {
+    let temporary = try temporaryName(for: name)
+    let file: FileDescriptor
+    do {
+      file = try FileDescriptor.open(
+        at: directory.raw, temporary, flags: O_WRONLY | O_CREAT | O_EXCL, mode: 0o600)
+    } catch {
+      throw .system(path: pathText, error)
+    }
+    do throws(SystemError) {
+      if let owner, geteuid() == 0 {
+        guard fchown(file.raw, owner.uid, owner.gid) == 0 else { throw SystemError.last(.chown) }
+      }
+      guard fchmod(file.raw, mode) == 0 else { throw SystemError.last(.chmod) }
+      try contents.withUnsafeBytes { bytes throws(SystemError) in try file.writeAll(bytes) }
+      try file.sync()
+      try rename(temporary, to: name, in: directory, placement: placement)
+    } catch {
+      _ = withCString(temporary) { unlinkat(directory.raw, $0, 0) }
+      if error.code == EEXIST { throw .alreadyExists(path: pathText) }
+      throw .system(path: pathText, error)
+    }
+    // The rename is done; a failed directory sync cannot undo it, and the
+    // new state is what every later reader sees.
+    _ = fsync(directory.raw)
+  }
+
+  private static func rename(_ from: [UInt8], to: [UInt8], in directory: FileDescriptor, placement: Placement)
+    throws(SystemError)
+  {
+    let result = withCString(from) { source in
+      withCString(to) { target in cshim_rename(directory.raw, source, target, placement == .createOnly ? 1 : 0) }
+    }
+    guard result == 0 else { throw .last(.rename) }
+  }
+
+  /// `.NAME.XXXXXXXXXXXXXXXX~`: hidden, unique, and never a name the module
+  /// or `otpctl` reads as a secret file.
+  static func temporaryName(for name: [UInt8]) throws(StoreError) -> [UInt8] {
+    let random: [UInt8]
+    do throws(SystemError) { random = try SecureRandom.bytes(8) } catch { throw .system(path: "", error) }
+    var text: [UInt8] = [UInt8(ascii: ".")] + name + [UInt8(ascii: ".")]
+    let hex: [UInt8] = Array("0123456789abcdef".utf8)
+    for byte in random { text += [hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]] }
+    text.append(UInt8(ascii: "~"))
+    return text
+  }
+}

@@ -1,0 +1,93 @@
+import CShims
+
+#if !PAM_OTP_SINGLE_MODULE
+import OTPCore
+#endif
+
+/// An open file descriptor that closes itself. Every open in this package goes
+/// through `openat` relative to an already checked directory, with
+/// `O_NOFOLLOW | O_CLOEXEC | O_NOCTTY`, so a symlink or a terminal device can
+/// never be opened by accident and no descriptor leaks into a child process.
+final class FileDescriptor {
+  let raw: Int32
+
+  init(adopting raw: Int32) { self.raw = raw }
+
+  deinit { _ = close(raw) }
+
+  static let safeFlags: Int32 = O_NOFOLLOW | O_CLOEXEC | O_NOCTTY
+
+  static func open(at directory: Int32, _ name: [UInt8], flags: Int32, mode: UInt32 = 0)
+    throws(SystemError) -> FileDescriptor
+  {
+    let raw = withCString(name) { cshim_openat(directory, $0, flags | safeFlags, mode) }
+    guard raw >= 0 else { throw .last(.open) }
+    return FileDescriptor(adopting: raw)
+  }
+
+  /// A directory opened for walking only (`O_PATH`): it needs search
+  /// permission, not read permission.
+  static func openDirectoryPath(at directory: Int32, _ name: [UInt8]) throws(SystemError) -> FileDescriptor {
+    let raw = withCString(name) { cshim_open_directory_path(directory, $0) }
+    guard raw >= 0 else { throw .last(.open) }
+    return FileDescriptor(adopting: raw)
+  }
+
+  func status() throws(SystemError) -> stat {
+    var info = stat()
+    guard fstat(raw, &info) == 0 else { throw .last(.stat) }
+    return info
+  }
+
+  /// Reads the whole file from offset 0, refusing more than `limit` bytes.
+  /// Returns nil when the file is larger than the limit.
+  func readAll(limit: Int) throws(SystemError) -> SensitiveBytes? {
+    let buffer = SensitiveBytes(capacity: limit + 1)
+    var failure: SystemError? = nil
+    buffer.fill { bytes in
+      guard let base = bytes.baseAddress else { return 0 }
+      var total = 0
+      while total < bytes.count {
+        let count = pread(raw, base + total, bytes.count - total, off_t(total))
+        if count < 0 {
+          if cshim_errno() == EINTR { continue }
+          failure = .last(.read)
+          return 0
+        }
+        if count == 0 { break }
+        total += count
+      }
+      return total
+    }
+    if let failure { throw failure }
+    return buffer.count <= limit ? buffer : nil
+  }
+
+  func writeAll(_ bytes: UnsafeRawBufferPointer) throws(SystemError) {
+    guard let base = bytes.baseAddress else { return }
+    var written = 0
+    while written < bytes.count {
+      let count = write(raw, base + written, bytes.count - written)
+      if count < 0 {
+        if cshim_errno() == EINTR { continue }
+        throw .last(.write)
+      }
+      written += count
+    }
+  }
+
+  func sync() throws(SystemError) {
+    guard fsync(raw) == 0 else { throw .last(.sync) }
+  }
+}
+
+/// Calls `body` with `bytes` as a NUL-terminated C string. Names never contain
+/// NUL: the caller has validated them.
+func withCString<Result>(_ bytes: [UInt8], _ body: (UnsafePointer<CChar>) -> Result) -> Result {
+  var terminated = bytes
+  terminated.append(0)
+  // Never empty (it holds at least the NUL), so the base address exists.
+  return terminated.withUnsafeBytes { bytes in
+    body(bytes.bindMemory(to: CChar.self).baseAddress.unsafelyUnwrapped)
+  }
+}

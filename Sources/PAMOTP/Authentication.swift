@@ -1,0 +1,190 @@
+import CPAM
+import CShims
+
+/// One call of `pam_sm_authenticate`.
+///
+/// Two phases keep the lock away from the user: before the prompt the
+/// secret file is only read (grace period, rate limit); after the answer it
+/// is locked, read again, judged and written back before anything is
+/// returned. No one typing slowly can hold up another login.
+struct Authentication {
+  let pam: PAMHandle
+  let options: ModuleOptions
+  let user: [UInt8]
+
+  static func run(_ pam: PAMHandle, arguments: [[UInt8]]) -> Outcome {
+    let options: ModuleOptions
+    do throws(ModuleOptions.ParseError) {
+      options = try ModuleOptions.parse(arguments)
+    } catch {
+      pam.log(LOG_ERR, error.description)
+      return .badConfiguration(reason: error.description)
+    }
+    let user: [UInt8]
+    do throws(PAMHandle.ConversationFailure) {
+      user = try pam.user()
+    } catch {
+      let outcome = Outcome.conversationFailed(error)
+      pam.log(outcome.logPriority, "cannot get the user name: \(outcome.logText)")
+      return outcome
+    }
+    let authentication = Authentication(pam: pam, options: options, user: user)
+    let outcome = authentication.authenticate()
+    authentication.log(outcome)
+    return outcome
+  }
+
+  private func authenticate() -> Outcome {
+    let store: SecretFileStore
+    switch locateSecret() {
+    case .found(let located): store = located
+    case .problem(let outcome): return outcome
+    case .promptThenRefuse(let outcome): return promptAnyway(then: outcome)
+    }
+
+    let token: SecretFile
+    do throws(StoreError) {
+      token = try store.read()
+    } catch {
+      if case .notFound = error {
+        return options.nullOK ? .notEnrolled(ignored: true) : promptAnyway(then: .notEnrolled(ignored: false))
+      }
+      return promptAnyway(then: .unusableSecret(error))
+    }
+    if options.debug { pam.log(LOG_DEBUG, "\(context) secret=\(store.location.pathText)") }
+
+    switch Verifier(token: token, settings: options.verificationSettings).admission(at: now(), remoteHost: remoteHost) {
+    case .withinGracePeriod: return .withinGracePeriod
+    case .rateLimited:
+      pam.tell("Too many verification attempts; try again later.", isError: true)
+      return .refused(.rateLimited)
+    case .prompt: break
+    }
+
+    // try_first_pass / use_first_pass: the password an earlier module read
+    // may carry the code at its end.
+    if options.useFirstPass || options.tryFirstPass {
+      if let earlier = pam.authenticationToken() {
+        let outcome = verify(AnswerReadings(combined: earlier), store: store)
+        guard options.tryFirstPass, outcome.mayPromptAfterFirstPass else { return outcome }
+      } else if options.useFirstPass {
+        return .refused(.malformedAnswer)
+      }
+    }
+
+    let answer: SensitiveBytes
+    do throws(PAMHandle.ConversationFailure) {
+      answer = try pam.ask(promptText, echo: options.echoCode)
+    } catch {
+      return .conversationFailed(error)
+    }
+    let readings = options.forwardPass ? AnswerReadings(combined: answer) : AnswerReadings(code: answer)
+    return verify(readings, store: store)
+  }
+
+  /// Phase two: lock, read again, judge, write back, unlock.
+  private func verify(_ readings: AnswerReadings, store: SecretFileStore) -> Outcome {
+    let now = now()
+    let settings = options.verificationSettings
+    let host = remoteHost
+    let update: SecretFileStore.Update<(Verdict, Int)>
+    do throws(StoreError) {
+      update = try store.update { file in
+        let verifier = Verifier(token: file, settings: settings)
+        let verdict = verifier.verify(readings: readings.candidates(for: file.effectiveDigits), at: now, remoteHost: host, state: &file)
+        return (verdict, file.effectiveDigits)
+      }
+    } catch {
+      if case .notFound = error { return .notEnrolled(ignored: false) }
+      return .unusableSecret(error)
+    }
+    let (verdict, digits) = update.result
+    switch verdict {
+    case .refused(let refusal):
+      if let error = update.writeError { pam.log(LOG_ERR, "\(context) state not saved: \(error.description)") }
+      return .refused(refusal)
+    case .accepted(let acceptance):
+      if let error = update.writeError {
+        // A scratch code that could not be crossed off would work forever.
+        guard options.allowReadonly, acceptance != .scratchCode else { return .stateNotSaved(error) }
+        pam.log(LOG_WARNING, "\(context) state not saved: \(error.description)")
+      }
+      if options.forwardPass || readings.isCombined,
+        let password = readings.password(codeLength: acceptance == .scratchCode ? 8 : digits)
+      {
+        guard pam.setAuthenticationToken(password) else {
+          return .badConfiguration(reason: "cannot hand the password on (PAM_AUTHTOK)")
+        }
+      }
+      return .accepted(acceptance, stateSaved: update.writeError == nil)
+    }
+  }
+
+  private enum Location {
+    case found(SecretFileStore)
+    case problem(Outcome)
+    case promptThenRefuse(Outcome)
+  }
+
+  /// The secret file's path and owner, from the options and the user.
+  private func locateSecret() -> Location {
+    guard UserName.isValid(user) else { return .promptThenRefuse(.unknownUser(reason: "invalid user name")) }
+    let account: Account
+    var home: [UInt8]? = nil
+    if let fixed = options.fixedUser {
+      guard let record = UserDatabase.lookup(nameOrUID: fixed) else {
+        return .problem(.badConfiguration(reason: "user= account not found"))
+      }
+      account = record.account
+    } else {
+      guard let record = UserDatabase.lookup(name: user) else {
+        return .promptThenRefuse(.unknownUser(reason: "unknown user"))
+      }
+      account = record.account
+      home = record.home
+    }
+    let path: [UInt8]
+    do throws(SecretPathTemplate.ExpansionError) {
+      path = try SecretPathTemplate.expand(options.secretTemplate, user: user, home: home)
+    } catch {
+      switch error {
+      case .needsHome: return .problem(.badConfiguration(reason: "secret= uses the home directory, which user= does not have"))
+      case .notAbsolute: return .promptThenRefuse(.unusableSecret(.invalidPath(path: "", reason: "secret= does not expand to an absolute path")))
+      }
+    }
+    let location = SecretFileLocation(
+      path: path, account: account, allowedPermissions: options.allowedPermissions,
+      strictOwner: !options.noStrictOwner)
+    return .found(SecretFileStore(location: location))
+  }
+
+  /// Asks for a code that cannot succeed, so that a refusal looks the same
+  /// whether or not the user is enrolled (no enrolment oracle).
+  private func promptAnyway(then outcome: Outcome) -> Outcome {
+    do throws(PAMHandle.ConversationFailure) {
+      _ = try pam.ask(promptText, echo: options.echoCode)
+    } catch {
+      if case .again = error { return .conversationFailed(error) }
+    }
+    return outcome
+  }
+
+  private var promptText: [UInt8] {
+    options.prompt ?? Array((options.forwardPass ? "Password & verification code: " : "Verification code: ").utf8)
+  }
+
+  private func now() -> Int64 { Int64(cshim_realtime_seconds()) }
+
+  private var remoteHost: [UInt8]? { pam.item(PAM_RHOST) }
+
+  private var context: String {
+    let service = pam.item(PAM_SERVICE).map { ASCII.printable($0) } ?? "?"
+    let host = remoteHost.map { ASCII.printable($0) } ?? "-"
+    let tty = pam.item(PAM_TTY).map { ASCII.printable($0) } ?? "-"
+    return "user=\(ASCII.printable(user)) service=\(service) rhost=\(host) tty=\(tty)"
+  }
+
+  private func log(_ outcome: Outcome) {
+    pam.log(outcome.logPriority, "\(context) \(outcome.logText)")
+  }
+}

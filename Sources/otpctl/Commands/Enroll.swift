@@ -1,0 +1,274 @@
+import ArgumentParser
+import Foundation
+import OTPCore
+import OTPStore
+
+struct Enroll: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Create a new secret for a user and show it as a QR code and URI.",
+    discussion: """
+      Root enrols anyone; a user may enrol themselves where they can write the
+      secret file (for instance --secret-file ~/.google_authenticator, if the
+      PAM configuration reads it). The file is written atomically and never
+      replaces an existing one without --force.
+      """)
+
+  @OptionGroup var target: TargetOptions
+
+  @Flag(exclusivity: .exclusive, help: "Time-based (TOTP, the default) or counter-based (HOTP) codes.")
+  var mode: Mode = .totp
+
+  enum Mode: String, EnumerableFlag {
+    case totp, hotp
+  }
+
+  @Option(help: "The HMAC hash: SHA1 (default; every app), SHA256 or SHA512.")
+  var algorithm: String = "SHA1"
+
+  @Option(help: "Digits per code: 6 (default), 7 or 8.")
+  var digits: Int = 6
+
+  @Option(help: ArgumentHelp("Seconds per TOTP code, 1 to 300.", valueName: "seconds"))
+  var period: Int = 30
+
+  @Option(help: "How many codes are valid at once (3: the previous, current and next).")
+  var window: Int = 3
+
+  @Option(
+    name: .customLong("rate-limit"),
+    help: ArgumentHelp("At most N attempts per SECONDS (default 3/30).", valueName: "N/SECONDS"))
+  var rateLimit: String?
+
+  @Flag(name: .customLong("no-rate-limit"), help: "Do not limit attempts.")
+  var noRateLimit = false
+
+  @Flag(name: .customLong("allow-reuse"), help: "Let a TOTP code be used more than once within its window.")
+  var allowReuse = false
+
+  @Option(name: .customLong("scratch-codes"), help: "Single-use emergency codes to create (0 to 100).")
+  var scratchCodes: Int = 5
+
+  @Option(help: "The issuer the app shows (default: this host's name).")
+  var issuer: String?
+
+  @Option(help: "The account name the app shows (default: the user name).")
+  var label: String?
+
+  @Option(help: "QR code on the terminal: terminal (default) or none.")
+  var qr: QRStyle = .terminal
+
+  enum QRStyle: String, ExpressibleByArgument {
+    case terminal, none
+  }
+
+  @Option(name: .customLong("qr-png"), help: ArgumentHelp("Also write the QR code as a PNG file.", valueName: "file"))
+  var qrPNG: String?
+
+  @Flag(help: "Ask for a code from the app and activate the secret only if it is right.")
+  var confirm = false
+
+  @Flag(help: "Replace an existing secret file.")
+  var force = false
+
+  @Flag(help: "Print one JSON object {user, secret_file, uri, scratch_codes} instead of text.")
+  var json = false
+
+  func validate() throws {
+    guard HashAlgorithm(name: Array(algorithm.utf8)) != nil else {
+      throw ValidationError("--algorithm must be SHA1, SHA256 or SHA512")
+    }
+    guard OneTimePassword.digitRange.contains(digits) else { throw ValidationError("--digits must be 6, 7 or 8") }
+    guard OneTimePassword.periodRange.contains(period) else {
+      throw ValidationError("--period must be between 1 and 300 seconds")
+    }
+    guard SecretFile.windowSizeRange.contains(window) else { throw ValidationError("--window must be between 1 and 100") }
+    guard (0...SecretFile.maximumScratchCodes).contains(scratchCodes) else {
+      throw ValidationError("--scratch-codes must be between 0 and \(SecretFile.maximumScratchCodes)")
+    }
+    if rateLimit != nil && noRateLimit { throw ValidationError("--rate-limit and --no-rate-limit exclude each other") }
+    if let rateLimit, Self.parseRateLimit(rateLimit) == nil {
+      throw ValidationError("--rate-limit must be N/SECONDS with N 1-100 and SECONDS 1-3600, e.g. 3/30")
+    }
+    if mode == .hotp && allowReuse { throw ValidationError("--allow-reuse applies to TOTP only") }
+    if mode == .hotp && period != 30 { throw ValidationError("--period applies to TOTP only") }
+  }
+
+  static func parseRateLimit(_ text: String) -> RateLimit? {
+    let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+    guard parts.count == 2, let attempts = Int(parts[0]), let seconds = Int(parts[1]),
+      RateLimit.attemptsRange.contains(attempts), RateLimit.intervalRange.contains(seconds)
+    else { return nil }
+    return RateLimit(attempts: attempts, interval: seconds)
+  }
+
+  var settings: EnrolmentSettings {
+    var settings = EnrolmentSettings()
+    settings.isHOTP = mode == .hotp
+    settings.algorithm = HashAlgorithm(name: Array(algorithm.utf8)) ?? .sha1
+    settings.digits = digits
+    settings.period = period
+    settings.window = window
+    settings.rateLimit = noRateLimit ? nil : rateLimit.flatMap(Self.parseRateLimit) ?? RateLimit(attempts: 3, interval: 30)
+    settings.allowReuse = allowReuse
+    settings.scratchCodes = scratchCodes
+    return settings
+  }
+
+  func run() throws {
+    try reportingErrors {
+      let target = try Target.resolve(self.target)
+      try checkNothingToOverwrite(target)
+      var file = try Enrolment.makeSecretFile(settings)
+      let uri = Enrolment.uri(for: file, issuer: issuer ?? Enrolment.hostName, label: label ?? target.user.nameText)
+      let uriText = uri.text
+      if let qrPNG { try PrivateFile.write(try QRCode(encoding: uriText).pngData(), to: qrPNG) }
+      if !json { try showEnrolment(target, file, uriText) }
+      if confirm { try confirmCode(&file) }
+      try write(file, for: target)
+      if json {
+        try printJSON(target, uriText, file.scratchCodes)
+      } else if confirm {
+        print("Code confirmed: the secret is active.")
+      }
+    }
+  }
+
+  /// Fails before any secret is shown if the file exists (and no --force).
+  private func checkNothingToOverwrite(_ target: Target) throws(CLIError) {
+    guard !force else { return }
+    do {
+      _ = try target.store.read()
+      throw CLIError(.exists, "\(target.path): \(target.user.nameText) is enrolled already (use --force to replace the secret)")
+    } catch let error as CLIError {
+      throw error
+    } catch StoreError.notFound {
+      return
+    } catch let error as StoreError {
+      switch error {
+      case .unsafeFile, .malformed:
+        throw CLIError(.exists, "\(error.description)\n(a file is in the way; use --force to replace it)")
+      default: throw CLIError(error, advice: advice(for: target))
+      }
+    } catch {
+      throw CLIError(.ioError, "\(error)")
+    }
+  }
+
+  private func write(_ file: SecretFile, for target: Target) throws(CLIError) {
+    if target.isDefaultLocation { try DefaultDirectory.ensure() }
+    // The default file is root's (0600): the user cannot read it. A
+    // --secret-file is the user's own, read-only (0400), as GA writes it.
+    let owner = target.isDefaultLocation ? Account.root : target.user.account
+    let mode: UInt32 = target.isDefaultLocation ? 0o600 : 0o400
+    do {
+      try target.store.create(file, owner: owner, mode: mode, replacing: force)
+    } catch {
+      throw CLIError(error, advice: advice(for: target))
+    }
+  }
+
+  private func advice(for target: Target) -> String? {
+    guard getuid() != 0, target.isDefaultLocation else { return nil }
+    return """
+      Only root can write \(SecretFileLocation.defaultDirectory). Ask an administrator to run
+        sudo otpctl enroll \(target.user.nameText)
+      or, if the PAM configuration reads secret=~/.google_authenticator, enrol yourself with
+        otpctl enroll --secret-file ~/.google_authenticator
+      """
+  }
+
+  private func showEnrolment(_ target: Target, _ file: SecretFile, _ uri: String) throws(CLIError) {
+    let kind: String
+    switch file.mode {
+    case .hotp: kind = "HOTP (counter-based)"
+    default: kind = "TOTP, a new code every \(file.effectiveStepSize) s"
+    }
+    print("Enrolling \(target.user.nameText): \(kind), \(file.effectiveAlgorithm.name), \(file.effectiveDigits) digits.")
+    print("Secret file: \(target.path)\n")
+    if qr == .terminal {
+      print("Scan this QR code with your authenticator app:\n")
+      print(try QRCode(encoding: uri).terminalText())
+      print("")
+    }
+    print("Or enter the key by hand: \(KeyText.grouped(file.secret))")
+    print("URI: \(uri)\n")
+    if !file.scratchCodes.isEmpty {
+      print("Emergency scratch codes (each works once; keep them somewhere safe):")
+      for code in file.scratchCodes { print("    \(ScratchCode.text(code))") }
+      print("")
+    }
+  }
+
+  /// Asks for the app's current code and records it as used, so the secret
+  /// is only activated once the user's app is known to produce it.
+  private func confirmCode(_ file: inout SecretFile) throws(CLIError) {
+    var trial = file
+    trial.rateLimit = nil
+    let verifier = Verifier(token: trial, settings: VerificationSettings(adjustSkew: false, advanceCounterOnFailure: false))
+    for attempt in 1...3 {
+      guard let line = Terminal.readLine(prompt: "Enter the code your app shows: ") else { break }
+      let answer = Array(line.utf8.filter { $0 != UInt8(ascii: " ") })
+      let now = Int64(Date().timeIntervalSince1970)
+      if case .accepted = verifier.verify(answer: answer, at: now, remoteHost: nil, state: &trial) {
+        file.mode = trial.mode
+        file.usedSteps = trial.usedSteps
+        return
+      }
+      if attempt < 3 { Terminal.error("That code is not right; check the app's clock and try again.") }
+    }
+    throw CLIError(.refused, "the code did not match; the secret was not activated")
+  }
+
+  private func printJSON(_ target: Target, _ uri: String, _ codes: [UInt32]) throws(CLIError) {
+    let object: [String: Any] = [
+      "user": target.user.nameText, "secret_file": target.path, "uri": uri,
+      "scratch_codes": codes.map(ScratchCode.text),
+    ]
+    try JSONOutput.print(object)
+  }
+}
+
+enum ScratchCode {
+  static func text(_ code: UInt32) -> String { OneTimeCode(value: code, digits: 8).text }
+}
+
+enum KeyText {
+  /// The Base32 key in groups of four, as apps ask for it.
+  static func grouped(_ secret: SensitiveBytes) -> String {
+    var bytes = secret.copyBytes()
+    defer { SensitiveBytes.wipe(&bytes) }
+    let encoded = Base32.encodeString(bytes)
+    var groups: [Substring] = []
+    var rest = Substring(encoded)
+    while !rest.isEmpty {
+      groups.append(rest.prefix(4))
+      rest = rest.dropFirst(4)
+    }
+    return groups.joined(separator: " ")
+  }
+}
+
+enum DefaultDirectory {
+  /// Creates /var/lib/pam_otp (root, 0700) when root enrols the first user.
+  static func ensure() throws(CLIError) {
+    let path = SecretFileLocation.defaultDirectory
+    var info = stat()
+    if lstat(path, &info) == 0 { return }
+    guard getuid() == 0 else { return }  // the write will fail with advice
+    guard mkdir(path, 0o700) == 0 || errno == EEXIST else {
+      throw CLIError(.ioError, "cannot create \(path): \(String(cString: strerror(errno)))")
+    }
+    _ = chmod(path, 0o700)
+  }
+}
+
+enum JSONOutput {
+  static func print(_ object: Any) throws(CLIError) {
+    do {
+      let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+      Swift.print(String(decoding: data, as: UTF8.self))
+    } catch {
+      throw CLIError(.ioError, "cannot write JSON: \(error)")
+    }
+  }
+}

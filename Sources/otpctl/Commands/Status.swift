@@ -1,0 +1,87 @@
+import ArgumentParser
+import Foundation
+import OTPCore
+
+struct Status: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Show how a user is enrolled (never the secret).")
+
+  @OptionGroup var target: TargetOptions
+
+  @Flag(help: "Print one JSON object.")
+  var json = false
+
+  func run() throws {
+    try reportingErrors {
+      let target = try Target.resolve(target)
+      let file = try target.readSecretFile()
+      let now = Int64(Date().timeIntervalSince1970)
+      let report = StatusReport(user: target.user.nameText, path: target.path, file: file, now: now)
+      if json { try JSONOutput.print(report.json) } else { print(report.text) }
+    }
+  }
+}
+
+/// What `status` shows, computed once for both formats.
+struct StatusReport {
+  let user: String
+  let path: String
+  let file: SecretFile
+  let now: Int64
+
+  var type: String {
+    switch file.mode {
+    case .totp: "totp"
+    case .hotp: "hotp"
+    case .scratchCodesOnly: "scratch-codes-only"
+    }
+  }
+
+  var recentAttempts: Int {
+    guard let limit = file.rateLimit else { return 0 }
+    return limit.times.filter { $0 > now - Int64(limit.interval) && $0 <= now }.count
+  }
+
+  var json: [String: Any] {
+    var object: [String: Any] = [
+      "user": user, "secret_file": path, "type": type, "algorithm": file.effectiveAlgorithm.name,
+      "digits": file.effectiveDigits, "window": file.effectiveWindowSize,
+      "disallow_reuse": file.disallowsReuse, "scratch_codes_left": file.scratchCodes.count,
+    ]
+    switch file.mode {
+    case .totp:
+      object["period"] = file.effectiveStepSize
+      object["time_skew"] = file.timeSkew ?? 0
+    case .hotp(let counter): object["counter"] = counter
+    case .scratchCodesOnly: break
+    }
+    if let limit = file.rateLimit {
+      object["rate_limit"] = [
+        "attempts": limit.attempts, "seconds": limit.interval, "recent_attempts": recentAttempts,
+      ]
+    } else {
+      object["rate_limit"] = NSNull()
+    }
+    return object
+  }
+
+  var text: String {
+    var lines = ["user:            \(user)", "secret file:     \(path)"]
+    switch file.mode {
+    case .totp:
+      lines.append("type:            TOTP, every \(file.effectiveStepSize) s, clock skew \(file.timeSkew ?? 0) steps")
+    case .hotp(let counter): lines.append("type:            HOTP, next counter \(counter)")
+    case .scratchCodesOnly: lines.append("type:            scratch codes only")
+    }
+    lines.append("algorithm:       \(file.effectiveAlgorithm.name), \(file.effectiveDigits) digits")
+    lines.append("window:          \(file.effectiveWindowSize) codes")
+    lines.append("code reuse:      \(file.disallowsReuse ? "refused" : "allowed")")
+    if let limit = file.rateLimit {
+      lines.append("rate limit:      \(limit.attempts) per \(limit.interval) s (\(recentAttempts) recent)")
+    } else {
+      lines.append("rate limit:      none")
+    }
+    lines.append("scratch codes:   \(file.scratchCodes.count) left")
+    return lines.joined(separator: "\n")
+  }
+}

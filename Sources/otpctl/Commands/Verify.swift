@@ -1,0 +1,65 @@
+import ArgumentParser
+import Foundation
+import OTPCore
+import OTPStore
+
+struct Verify: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Check a code and consume it, exactly as the PAM module does.",
+    discussion: "Exit status 0: accepted; 1: refused; others: errors (see otpctl --help).")
+
+  @Argument(help: "The user (default: you).")
+  var user: String?
+
+  @Argument(help: "The code to check.")
+  var code: String
+
+  @Option(name: .customLong("secret-file"), help: ArgumentHelp("Use this secret file.", valueName: "path"))
+  var secretFile: String?
+
+  /// `verify CODE` means the caller's own code: one argument is the code.
+  var targetOptions: TargetOptions {
+    var options = TargetOptions()
+    options.user = user
+    options.secretFile = secretFile
+    return options
+  }
+
+  func run() throws {
+    try reportingErrors {
+      let target = try Target.resolve(targetOptions)
+      let answer = Array(code.utf8.filter { $0 != UInt8(ascii: " ") })
+      let now = Int64(Date().timeIntervalSince1970)
+      let update: SecretFileStore.Update<Verdict>
+      do throws(StoreError) {
+        update = try target.store.update { file in
+          Verifier(token: file).verify(answer: answer, at: now, remoteHost: nil, state: &file)
+        }
+      } catch {
+        if case .notFound = error { throw CLIError(.notEnrolled, "\(target.user.nameText) is not enrolled (no \(target.path))") }
+        throw CLIError(error)
+      }
+      if let error = update.writeError {
+        throw CLIError(error, advice: "the state could not be saved, so the code was not accepted")
+      }
+      switch update.result {
+      case .accepted(let acceptance):
+        print("accepted (\(acceptance.label))")
+      case .refused(let refusal):
+        Terminal.error("refused: \(refusal.reason)")
+        throw ExitCode(CLIError.Kind.refused.rawValue)
+      }
+    }
+  }
+}
+
+extension Acceptance {
+  var label: String {
+    switch self {
+    case .totp: "time-based code"
+    case .hotp(let counter): "counter-based code #\(counter)"
+    case .scratchCode: "scratch code"
+    case .skewAdjusted(_, let skew): "time-based code; clock skew of \(skew) steps adjusted"
+    }
+  }
+}

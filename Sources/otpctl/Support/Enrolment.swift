@@ -1,0 +1,71 @@
+import Foundation
+import OTPCore
+import OTPStore
+
+/// The settings of a new enrolment, validated.
+struct EnrolmentSettings {
+  var isHOTP = false
+  var algorithm: HashAlgorithm = .sha1
+  var digits = 6
+  var period = 30
+  var window = 3
+  var rateLimit: RateLimit? = RateLimit(attempts: 3, interval: 30)
+  var allowReuse = false
+  var scratchCodes = 5
+}
+
+enum Enrolment {
+  /// A new secret file: a random secret as long as the hash's output (what
+  /// RFC 4226 and 6238 recommend), unique scratch codes, and option lines in
+  /// the order the google-authenticator CLI writes them. A SHA1 / 6-digit
+  /// file has no DIGITS or ALGORITHM line, so GA's module reads it too.
+  static func makeSecretFile(_ settings: EnrolmentSettings) throws(CLIError) -> SecretFile {
+    let secret = SensitiveBytes(try randomBytes(settings.algorithm.digestLength))
+    var codes: [UInt32] = []
+    while codes.count < settings.scratchCodes {
+      let code = try randomScratchCode()
+      if !codes.contains(code) { codes.append(code) }
+    }
+    return SecretFile(
+      secret: secret,
+      mode: settings.isHOTP ? .hotp(nextCounter: 1) : .totp,
+      algorithm: settings.algorithm == .sha1 ? nil : settings.algorithm,
+      digits: settings.digits == 6 ? nil : settings.digits,
+      stepSize: settings.isHOTP || settings.period == 30 ? nil : settings.period,
+      windowSize: settings.window,
+      rateLimit: settings.rateLimit,
+      usedSteps: settings.isHOTP || settings.allowReuse ? nil : [],
+      scratchCodes: codes)
+  }
+
+  static func randomBytes(_ count: Int) throws(CLIError) -> [UInt8] {
+    do { return try SecureRandom.bytes(count) } catch {
+      throw CLIError(.ioError, "cannot read random bytes from the kernel: \(error.description)")
+    }
+  }
+
+  /// GA's range: 8 digits without a leading zero, every code equally likely.
+  static func randomScratchCode() throws(CLIError) -> UInt32 {
+    do { return try SecureRandom.uniform(in: SecretFile.scratchCodeRange) } catch {
+      throw CLIError(.ioError, "cannot read random bytes from the kernel: \(error.description)")
+    }
+  }
+
+  /// The URI an app scans. The counter of an HOTP URI is the file's next
+  /// counter: apps that count up before their first code and apps that
+  /// count up after it then both land inside the window.
+  static func uri(for file: SecretFile, issuer: String?, label: String) -> OTPAuthURI {
+    let kind: OTPAuthURI.Kind
+    switch file.mode {
+    case .hotp(let counter): kind = .hotp(counter: counter)
+    case .totp, .scratchCodesOnly: kind = .totp(period: file.effectiveStepSize)
+    }
+    return OTPAuthURI(
+      kind: kind, issuer: issuer, account: label, secret: file.secret, algorithm: file.effectiveAlgorithm,
+      digits: file.effectiveDigits)
+  }
+
+  static var hostName: String {
+    ProcessInfo.processInfo.hostName
+  }
+}

@@ -1,0 +1,26 @@
+import ArgumentParser
+import OTPCore
+import OTPStore
+
+extension Target {
+  /// The secret file, or a CLI error that says what is wrong with it.
+  func readSecretFile() throws(CLIError) -> SecretFile {
+    do {
+      return try store.read()
+    } catch {
+      if case .notFound = error {
+        throw CLIError(.notEnrolled, "\(user.nameText) is not enrolled (no \(path))")
+      }
+      throw CLIError(error)
+    }
+  }
+}
+
+/// Options of the commands that show a URI.
+struct URIOptions: ParsableArguments {
+  @Option(help: "The issuer the app shows (default: this host's name).")
+  var issuer: String?
+
+  @Option(help: "The account name the app shows (default: the user name).")
+  var label: String?
+}
