@@ -77,6 +77,15 @@ let package = Package(
       ],
       linkerSettings: [.linkedLibrary("qrencode"), .linkedLibrary("png16")]),
 
+    // Pure logic: RFC vectors, formats, the policy with time injected.
     .testTarget(name: "OTPCoreTests", dependencies: ["OTPCore"]),
+    // File rules on a real file system: walk, checks, locks, atomic replace.
+    .testTarget(name: "OTPStoreTests", dependencies: ["OTPStore", "OTPCore"]),
+    // The built module (PAM_OTP_MODULE, the release .so) inside the real libpam.
+    .testTarget(name: "PAMModuleTests", dependencies: ["CPAM", "OTPCore"]),
+    // otpctl's argument parsing, separate from running the binary.
+    .testTarget(name: "otpctlTests", dependencies: ["otpctl"]),
+    // Against independent implementations: oathtool, the google-authenticator CLI.
+    .testTarget(name: "InteropTests", dependencies: ["OTPCore"]),
   ]
 )

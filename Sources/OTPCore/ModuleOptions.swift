@@ -24,6 +24,11 @@ public struct ModuleOptions: Sendable {
   public var allowedPermissions: UInt32 = 0o600
   /// `grace_period=`: seconds.
   public var gracePeriod: Int64 = 0
+  /// `decoy`: ask for a code as usual, then refuse without reading or
+  /// changing any secret file. For the stack line reached when the password
+  /// was wrong: the prompt looks the same (no password oracle) and no one
+  /// without the password can use up a user's attempts.
+  public var decoy = false
 
   public init() {}
 
@@ -106,6 +111,7 @@ public struct ModuleOptions: Sendable {
     ("no_increment_hotp", flag { $0.noIncrementHOTP = true }),
     ("allow_readonly", flag { $0.allowReadonly = true }),
     ("no_strict_owner", flag { $0.noStrictOwner = true }),
+    ("decoy", flag { $0.decoy = true }),
   ]
 
   private static func flag(_ set: @escaping @Sendable (inout ModuleOptions) -> Void) -> Apply {

@@ -42,7 +42,7 @@ public enum Verdict: Equatable, Sendable {
       case .accepted: 4
       case .refused(.replayedCode), .refused(.rateLimited): 3
       case .refused(.wrongCode): 2
-      case .refused(.malformedAnswer): 1
+      case .refused(.malformedAnswer), .refused(.decoy): 1
       }
     }
     return rank(self) > rank(other)
@@ -65,6 +65,8 @@ public enum Refusal: Equatable, Sendable {
   case rateLimited
   /// Not digits, or not a length any code has.
   case malformedAnswer
+  /// The `decoy` line of a stack: an earlier module (the password) failed.
+  case decoy
 
   public var reason: String {
     switch self {
@@ -72,6 +74,7 @@ public enum Refusal: Equatable, Sendable {
     case .replayedCode: "code already used"
     case .rateLimited: "rate limit exceeded"
     case .malformedAnswer: "answer is not a code"
+    case .decoy: "decoy prompt after a failed earlier module"
     }
   }
 }

@@ -35,6 +35,7 @@ struct Authentication {
   }
 
   private func authenticate() -> Outcome {
+    if options.decoy { return promptAnyway(then: .refused(.decoy)) }
     let store: SecretFileStore
     switch locateSecret() {
     case .found(let located): store = located

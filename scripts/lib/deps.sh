@@ -1,0 +1,26 @@
+# Debian packages the build, the tests, the demo and the benchmark need.
+# Sourced by the scripts; installs only what is missing, so a second run is
+# quick and a fresh machine (or CI) gets everything.
+
+PAM_OTP_BUILD_PACKAGES=(libpam0g-dev libssl-dev libqrencode-dev libpng-dev)
+PAM_OTP_TEST_PACKAGES=(
+  pamtester libpam-wrapper libpamtest0-dev python3-pypamtest python3-pam
+  python3-pytest python3-pexpect python3-pyotp
+  oathtool libpam-google-authenticator libpam-oath
+  openssh-server openssh-client sudo zbar-tools
+  python3-aiosmtpd msmtp libclang-rt-14-dev
+)
+
+pam_otp_install() {
+  local missing=()
+  local package
+  for package in "$@"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" || missing+=("$package")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "==> installing: ${missing[*]}"
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
