@@ -161,6 +161,8 @@ public enum SecretPathTemplate {
   public static func expand(_ template: [UInt8], user: [UInt8], home: [UInt8]?) throws(ExpansionError)
     -> [UInt8]
   {
+    // An empty or relative home would turn `~/x` into some other path.
+    let home = home.flatMap { $0.first == UInt8(ascii: "/") ? $0 : nil }
     var result: [UInt8] = []
     var index = template.startIndex
     if template.first == UInt8(ascii: "~"), template.count == 1 || template[1] == UInt8(ascii: "/") {

@@ -41,7 +41,9 @@ struct OpenedSecretFile {
       throw error.isNotFound ? .notFound(path: path) : .system(path: path, error)
     }
     if cshim_is_lnk(before.st_mode) != 0 { throw .unsafeFile(path: path, problem: .symlink) }
-    guard cshim_is_reg(before.st_mode) != 0 else { throw .unsafeFile(path: path, problem: .notRegularFile) }
+    // Checked before opening too, so that a file the user cannot open is
+    // reported for what is wrong with it, not as "permission denied".
+    try check(before, location: location, directoryOwner: directoryOwner)
 
     let file: FileDescriptor
     do {
