@@ -40,6 +40,10 @@ public struct OTPAuthURI {
     }
     if let issuer, !issuer.utf8.isEmpty {
       uri += PercentEncoding.encode(issuer.utf8) + [UInt8(ascii: ":")]
+    } else if account.utf8.contains(UInt8(ascii: ":")) {
+      // A reader may take an encoded colon for the issuer separator; an
+      // empty issuer before a literal one keeps the account whole.
+      uri.append(UInt8(ascii: ":"))
     }
     uri += PercentEncoding.encode(account.utf8)
     var secretBytes = secret.copyBytes()
@@ -153,7 +157,7 @@ extension OTPAuthURI {
     if let parameterIssuer = parameters.issuer, let labelIssuer, parameterIssuer != labelIssuer {
       throw .issuerMismatch
     }
-    let issuer = parameters.issuer ?? labelIssuer
+    let issuer = (parameters.issuer ?? labelIssuer).flatMap { $0.isEmpty ? nil : $0 }
 
     switch type {
     case Array("TOTP".utf8): kind = .totp(period: parameters.period ?? 30)

@@ -37,6 +37,16 @@ struct OTPAuthURITests {
     #expect(parsed.secret.copyBytes() == secret.copyBytes())
   }
 
+  /// Found by the fuzzer: without an issuer, a colon in the account was
+  /// read back as the issuer separator.
+  @Test func anAccountWithAColonAndNoIssuerRoundTrips() throws {
+    let uri = OTPAuthURI(kind: .totp(period: 30), issuer: nil, account: "a:b", secret: secret)
+    #expect(uri.text.hasPrefix("otpauth://totp/:a%3Ab?"))
+    let parsed = try OTPAuthURI(parsing: uri.text)
+    #expect(parsed.account == "a:b")
+    #expect(parsed.issuer == nil)
+  }
+
   @Test func parsesWhatAppsAndOtherToolsWrite() throws {
     let google = try OTPAuthURI(
       parsing: "otpauth://totp/Example:alice@google.com?secret=JBSWY3DPEHPK3PXP&issuer=Example")
