@@ -29,6 +29,8 @@ public struct ModuleOptions: Sendable {
   /// was wrong: the prompt looks the same (no password oracle) and no one
   /// without the password can use up a user's attempts.
   public var decoy = false
+  /// `backoff=`, `backoff_after=`, `backoff_max=`: the wait after wrong codes.
+  public var backoff = Backoff()
 
   public init() {}
 
@@ -65,7 +67,8 @@ public struct ModuleOptions: Sendable {
   /// The settings the verification policy takes from these options.
   public var verificationSettings: VerificationSettings {
     VerificationSettings(
-      adjustSkew: !noSkewAdjust, advanceCounterOnFailure: !noIncrementHOTP, gracePeriod: gracePeriod)
+      adjustSkew: !noSkewAdjust, advanceCounterOnFailure: !noIncrementHOTP, gracePeriod: gracePeriod,
+      backoff: backoff)
   }
 
   typealias Apply = @Sendable (inout ModuleOptions, [UInt8]?) -> Bool
@@ -98,6 +101,21 @@ public struct ModuleOptions: Sendable {
       guard let value, let seconds = Decimal.parse(value, maxDigits: 9), Int64(seconds) <= maximumGracePeriod
       else { return false }
       options.gracePeriod = Int64(seconds)
+      return true
+    }),
+    ("backoff", { options, value in
+      guard let value, let seconds = Decimal.parse(value, maxDigits: 7) else { return false }
+      options.backoff.initialDelay = Int64(seconds)
+      return true
+    }),
+    ("backoff_after", { options, value in
+      guard let value, let count = Decimal.parse(value, maxDigits: 3), count <= 100 else { return false }
+      options.backoff.freeFailures = Int(count)
+      return true
+    }),
+    ("backoff_max", { options, value in
+      guard let value, let seconds = Decimal.parse(value, maxDigits: 9), seconds > 0 else { return false }
+      options.backoff.maximumDelay = Int64(seconds)
       return true
     }),
     ("nullok", flag { $0.nullOK = true }),

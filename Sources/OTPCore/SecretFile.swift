@@ -38,6 +38,8 @@ public struct SecretFile {
   public var skewObservations: [SkewObservation]?
   /// GA's `LAST0`...`LAST9`: when each remote host last logged in.
   public var lastLogins: [LastLogin]
+  /// Wrong codes since the last success, for the back-off (extension line).
+  public var failures: FailureCount?
   public var scratchCodes: [UInt32]
 
   /// The order in which option lines appeared, so that a rewrite keeps it.
@@ -59,6 +61,7 @@ public struct SecretFile {
     self.timeSkew = nil
     self.skewObservations = nil
     self.lastLogins = []
+    self.failures = nil
     self.scratchCodes = scratchCodes
     // A new file takes the order the google-authenticator CLI writes.
     self.lineOrder = OptionKey.enrolmentOrder
@@ -100,6 +103,17 @@ public struct RateLimit: Equatable, Sendable {
   }
 }
 
+/// `" FAILURES n t`: n wrong codes in a row, the last at time t.
+public struct FailureCount: Equatable, Sendable {
+  public var count: Int
+  public var last: Int64
+
+  public init(count: Int, last: Int64) {
+    self.count = count
+    self.last = last
+  }
+}
+
 /// One entry of `" RESETTING_TIME_SKEW step+skew ...`.
 public struct SkewObservation: Equatable, Sendable {
   public var step: Int64
@@ -129,7 +143,7 @@ public struct LastLogin: Equatable, Sendable {
 /// The keys of option lines. Matched case-sensitively, as GA does.
 public enum OptionKey: Equatable, Sendable {
   case rateLimit, windowSize, stepSize, disallowReuse, totpAuth, hotpCounter
-  case timeSkew, resettingTimeSkew, last(Int), digits, algorithm
+  case timeSkew, resettingTimeSkew, last(Int), digits, algorithm, failures
 
   /// The order the google-authenticator CLI writes, then the extensions.
   static let enrolmentOrder: [OptionKey] = [
@@ -149,6 +163,7 @@ public enum OptionKey: Equatable, Sendable {
     case .last(let slot): "LAST\(slot)"
     case .digits: "DIGITS"
     case .algorithm: "ALGORITHM"
+    case .failures: "FAILURES"
     }
   }
 
@@ -166,12 +181,13 @@ public enum OptionKey: Equatable, Sendable {
     case .last: "HOST TIME"
     case .digits: "6, 7 or 8"
     case .algorithm: "SHA1, SHA256 or SHA512"
+    case .failures: "COUNT TIME"
     }
   }
 
   static let fixedKeys: [OptionKey] = [
     .rateLimit, .windowSize, .stepSize, .disallowReuse, .totpAuth, .hotpCounter, .timeSkew,
-    .resettingTimeSkew, .digits, .algorithm,
+    .resettingTimeSkew, .digits, .algorithm, .failures,
   ]
 
   init?(name: ArraySlice<UInt8>) {

@@ -107,6 +107,10 @@ extension SecretFile {
     case .algorithm:
       guard value.count == 1, let parsed = HashAlgorithm(name: value[0]) else { return false }
       algorithm = parsed
+    case .failures:
+      guard value.count == 2, let count = OptionLine.int(value[0], in: 1...1_000_000), let time = OptionLine.time(value[1])
+      else { return false }
+      failures = FailureCount(count: count, last: time)
     }
     return true
   }

@@ -64,6 +64,7 @@ extension SecretFile {
       return [ASCII.space] + login.host + [ASCII.space] + Decimal.format(login.time)
     case .digits: return digits.map { numbers([Int64($0)]) }
     case .algorithm: return algorithm.map { [ASCII.space] + Array($0.name.utf8) }
+    case .failures: return failures.map { numbers([Int64($0.count), $0.last]) }
     }
   }
 

@@ -20,6 +20,10 @@ public protocol VerificationState {
   mutating func observeSkew(_ observation: SkewObservation) -> SkewUpdate
   /// Remembers a successful login from `host`, for `grace_period`.
   mutating func recordLogin(from host: [UInt8], at time: Int64)
+  /// Counts a wrong (or replayed) code, for the back-off.
+  mutating func recordFailure(at time: Int64)
+  /// After a success: forgets the wrong codes and says how many there were.
+  mutating func clearFailures() -> Int
 }
 
 public enum SkewUpdate: Equatable, Sendable {
@@ -88,6 +92,15 @@ extension SecretFile: VerificationState {
     }
     skewObservations = observations
     return .recorded
+  }
+
+  public mutating func recordFailure(at time: Int64) {
+    failures = FailureCount(count: min((failures?.count ?? 0) + 1, 1_000_000), last: time)
+  }
+
+  public mutating func clearFailures() -> Int {
+    defer { failures = nil }
+    return failures?.count ?? 0
   }
 
   public mutating func recordLogin(from host: [UInt8], at time: Int64) {

@@ -7,11 +7,43 @@ public struct VerificationSettings: Sendable {
   /// `grace_period=`: seconds after a login from the same host in which no
   /// code is asked. 0 turns it off.
   public var gracePeriod: Int64
+  public var backoff: Backoff
 
-  public init(adjustSkew: Bool = true, advanceCounterOnFailure: Bool = true, gracePeriod: Int64 = 0) {
+  public init(
+    adjustSkew: Bool = true, advanceCounterOnFailure: Bool = true, gracePeriod: Int64 = 0,
+    backoff: Backoff = Backoff()
+  ) {
     self.adjustSkew = adjustSkew
     self.advanceCounterOnFailure = advanceCounterOnFailure
     self.gracePeriod = gracePeriod
+    self.backoff = backoff
+  }
+}
+
+/// The wait after consecutive wrong codes: none for the first
+/// `freeFailures`, then `initialDelay` seconds, doubling with each further
+/// wrong code (GA's rate limit alone lets an attacker who knows the
+/// password try about three million codes a year; this lets them try 23).
+public struct Backoff: Equatable, Sendable {
+  public var freeFailures: Int
+  /// Seconds; 0 turns the back-off off.
+  public var initialDelay: Int64
+  /// Seconds; nil lets the wait grow without bound.
+  public var maximumDelay: Int64?
+
+  public init(freeFailures: Int = 3, initialDelay: Int64 = 30, maximumDelay: Int64? = nil) {
+    self.freeFailures = freeFailures
+    self.initialDelay = initialDelay
+    self.maximumDelay = maximumDelay
+  }
+
+  /// Seconds to wait after `count` wrong codes in a row.
+  public func delay(afterFailures count: Int) -> Int64 {
+    guard initialDelay > 0, count >= freeFailures else { return 0 }
+    let exponent = Int64(min(count - freeFailures, 40))
+    let (delay, overflow) = initialDelay.multipliedReportingOverflow(by: Int64(1) << exponent)
+    let bounded = overflow ? Int64.max / 4 : delay
+    return maximumDelay.map { min(bounded, $0) } ?? bounded
   }
 }
 
@@ -23,6 +55,8 @@ public enum Admission: Equatable, Sendable {
   case withinGracePeriod
   /// Too many attempts recently: refuse without prompting.
   case rateLimited
+  /// Too many wrong codes in a row: no attempt before `until`.
+  case backingOff(until: Int64)
 }
 
 public enum Verdict: Equatable, Sendable {
@@ -40,7 +74,7 @@ public enum Verdict: Equatable, Sendable {
     func rank(_ verdict: Verdict) -> Int {
       switch verdict {
       case .accepted: 4
-      case .refused(.replayedCode), .refused(.rateLimited): 3
+      case .refused(.replayedCode), .refused(.rateLimited), .refused(.backingOff): 3
       case .refused(.wrongCode): 2
       case .refused(.malformedAnswer), .refused(.decoy): 1
       }
@@ -67,6 +101,8 @@ public enum Refusal: Equatable, Sendable {
   case malformedAnswer
   /// The `decoy` line of a stack: an earlier module (the password) failed.
   case decoy
+  /// Too many wrong codes in a row; the back-off has not yet passed.
+  case backingOff
 
   public var reason: String {
     switch self {
@@ -75,6 +111,7 @@ public enum Refusal: Equatable, Sendable {
     case .rateLimited: "rate limit exceeded"
     case .malformedAnswer: "answer is not a code"
     case .decoy: "decoy prompt after a failed earlier module"
+    case .backingOff: "too many wrong codes in a row; back-off not over"
     }
   }
 }
@@ -102,11 +139,21 @@ public struct Verifier {
     {
       return .withinGracePeriod
     }
+    if let until = backoffEnd(), now < until { return .backingOff(until: until) }
     if let limit = token.rateLimit {
       let recent = limit.times.filter { $0 >= now - Int64(limit.interval) && $0 <= now }
       if recent.count >= limit.attempts { return .rateLimited }
     }
     return .prompt
+  }
+
+  /// When the back-off after the recorded wrong codes ends, if there is one.
+  public func backoffEnd() -> Int64? {
+    guard let failures = token.failures else { return nil }
+    let delay = settings.backoff.delay(afterFailures: failures.count)
+    guard delay > 0 else { return nil }
+    let (end, overflow) = failures.last.addingReportingOverflow(delay)
+    return overflow ? Int64.max : end
   }
 
   /// Judges an answer and records what it used in `state`: the attempt,
@@ -119,12 +166,20 @@ public struct Verifier {
     // An answer that no code could match guesses nothing; it is refused
     // without counting against the rate limit or moving a counter.
     guard readings.contains(where: isPlausibleCode) else { return .refused(.malformedAnswer) }
+    // Checked again here, under the lock: sessions prompted at the same time
+    // must not all get their guess in.
+    if let until = backoffEnd(), now < until { return .refused(.backingOff) }
     guard state.recordAttempt(at: now) else { return .refused(.rateLimited) }
     var verdict: Verdict = .refused(.malformedAnswer)
     for answer in readings {
       let judged = judge(answer, at: now, state: &state)
       if judged.isAccepted || judged.outranks(verdict) { verdict = judged }
       if judged.isAccepted { break }
+    }
+    switch verdict {
+    case .accepted: _ = state.clearFailures()
+    case .refused(.wrongCode), .refused(.replayedCode): state.recordFailure(at: now)
+    case .refused: break
     }
     if verdict.isAccepted {
       if settings.gracePeriod > 0, let host = remoteHost { state.recordLogin(from: host, at: now) }

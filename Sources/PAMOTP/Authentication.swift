@@ -59,6 +59,9 @@ struct Authentication {
     case .rateLimited:
       pam.tell("Too many verification attempts; try again later.", isError: true)
       return .refused(.rateLimited)
+    case .backingOff(let until):
+      pam.tell("Too many wrong codes; try again in \(until - now()) seconds.", isError: true)
+      return .refused(.backingOff)
     case .prompt: break
     }
 
@@ -88,18 +91,20 @@ struct Authentication {
     let now = now()
     let settings = options.verificationSettings
     let host = remoteHost
-    let update: SecretFileStore.Update<(Verdict, Int)>
+    let update: SecretFileStore.Update<(verdict: Verdict, digits: Int, earlierFailures: Int)>
     do throws(StoreError) {
       update = try store.update { file in
+        let earlierFailures = file.failures?.count ?? 0
         let verifier = Verifier(token: file, settings: settings)
-        let verdict = verifier.verify(readings: readings.candidates(for: file.effectiveDigits), at: now, remoteHost: host, state: &file)
-        return (verdict, file.effectiveDigits)
+        let verdict = verifier.verify(
+          readings: readings.candidates(for: file.effectiveDigits), at: now, remoteHost: host, state: &file)
+        return (verdict, file.effectiveDigits, earlierFailures)
       }
     } catch {
       if case .notFound = error { return .notEnrolled(ignored: false) }
       return .unusableSecret(error)
     }
-    let (verdict, digits) = update.result
+    let (verdict, digits, earlierFailures) = update.result
     switch verdict {
     case .refused(let refusal):
       if let error = update.writeError { pam.log(LOG_ERR, "\(context) state not saved: \(error.description)") }
@@ -117,7 +122,12 @@ struct Authentication {
           return .badConfiguration(reason: "cannot hand the password on (PAM_AUTHTOK)")
         }
       }
-      return .accepted(acceptance, stateSaved: update.writeError == nil)
+      if earlierFailures > 0 {
+        // Someone who knows the password may be guessing codes between the
+        // user's own logins: the user is the one who can tell.
+        pam.tell("Warning: \(earlierFailures) wrong verification code\(earlierFailures == 1 ? " was" : "s were") entered since your last login.")
+      }
+      return .accepted(acceptance, stateSaved: update.writeError == nil, earlierFailures: earlierFailures)
     }
   }
 

@@ -3,7 +3,7 @@ import CPAM
 /// How one authentication ended: what libpam is told and what is logged.
 /// The one place where results become PAM codes.
 enum Outcome {
-  case accepted(Acceptance, stateSaved: Bool)
+  case accepted(Acceptance, stateSaved: Bool, earlierFailures: Int)
   case withinGracePeriod
   case refused(Refusal)
   /// No secret file. With `nullok` the module stands aside (`PAM_IGNORE`).
@@ -33,8 +33,9 @@ enum Outcome {
   /// `result=... reason=...` for the log line. Never a code or a secret.
   var logText: String {
     switch self {
-    case .accepted(let acceptance, let saved):
-      "result=success method=\(acceptance.name)" + (saved ? "" : " warning=\"state not saved (allow_readonly)\"")
+    case .accepted(let acceptance, let saved, let failures):
+      "result=success method=\(acceptance.name)" + (failures > 0 ? " failures_before=\(failures)" : "")
+        + (saved ? "" : " warning=\"state not saved (allow_readonly)\"")
     case .withinGracePeriod: "result=success method=grace_period"
     case .refused(let refusal): "result=refused reason=\"\(refusal.reason)\""
     case .notEnrolled(let ignored):

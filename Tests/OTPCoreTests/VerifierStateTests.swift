@@ -6,8 +6,12 @@ import Testing
 struct VerifierStateTests {
   let now: Int64 = 1_700_000_015
 
+  /// The rate limit alone; the back-off has tests of its own.
+  let noBackoff = VerificationSettings(backoff: Backoff(initialDelay: 0))
+
   @Test func rateLimitAllowsExactlyNAttemptsPerInterval() throws {
     var file = try parse("\(rfcSecretBase32)\n\" RATE_LIMIT 3 30\n\" TOTP_AUTH\n")
+    func Verifier(token: SecretFile) -> OTPCore.Verifier { OTPCore.Verifier(token: token, settings: noBackoff) }
     for attempt: Int64 in 0..<3 {
       let verifier = Verifier(token: file)
       #expect(verifier.admission(at: now + attempt, remoteHost: nil) == .prompt)

@@ -55,6 +55,8 @@ struct StatusReport {
     case .hotp(let counter): object["counter"] = counter
     case .scratchCodesOnly: break
     }
+    object["failures"] = file.failures?.count ?? 0
+    if let until = Verifier(token: file).backoffEnd(), until > now { object["backoff_until"] = until }
     if let limit = file.rateLimit {
       object["rate_limit"] = [
         "attempts": limit.attempts, "seconds": limit.interval, "recent_attempts": recentAttempts,
@@ -82,6 +84,13 @@ struct StatusReport {
       lines.append("rate limit:      none")
     }
     lines.append("scratch codes:   \(file.scratchCodes.count) left")
+    if let failures = file.failures {
+      var line = "wrong codes:     \(failures.count) in a row"
+      if let until = Verifier(token: file).backoffEnd(), until > now {
+        line += "; next attempt in \(until - now) s with the default back-off (otpctl unlock clears it)"
+      }
+      lines.append(line)
+    }
     return lines.joined(separator: "\n")
   }
 }
