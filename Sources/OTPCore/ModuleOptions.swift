@@ -24,10 +24,11 @@ public struct ModuleOptions: Sendable {
   public var allowedPermissions: UInt32 = 0o600
   /// `grace_period=`: seconds.
   public var gracePeriod: Int64 = 0
-  /// `decoy`: ask for a code as usual, then refuse without reading or
-  /// changing any secret file. For the stack line reached when the password
-  /// was wrong: the prompt looks the same (no password oracle) and no one
-  /// without the password can use up a user's attempts.
+  /// `decoy`: ask for a code as usual, then refuse without changing any
+  /// secret file. For the stack line reached when the password was wrong:
+  /// the prompt looks the same (no password oracle) and no one without the
+  /// password can use up a user's attempts. With `nullok` it stands aside
+  /// for users without a secret file, as the real line does.
   public var decoy = false
   /// `backoff=`, `backoff_after=`, `backoff_max=`: the wait after wrong codes.
   public var backoff = Backoff()

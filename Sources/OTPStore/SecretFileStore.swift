@@ -90,6 +90,13 @@ public struct SecretFileStore: Sendable {
     _ = held
   }
 
+  /// Checks that the directory for the file exists and is safe, before
+  /// anything is created for it.
+  public func checkDirectory() throws(StoreError) {
+    let (directories, _) = try location.components()
+    _ = try PathWalk.openParent(of: location, directories: directories)
+  }
+
   /// Deletes the secret file (revocation), under its lock.
   public func remove() throws(StoreError) {
     let opened = try openLocked()

@@ -17,7 +17,7 @@ struct Authentication {
     do throws(ModuleOptions.ParseError) {
       options = try ModuleOptions.parse(arguments)
     } catch {
-      pam.log(LOG_ERR, error.description)
+      pam.log(LOG_ERR, "\(LogFields.context(pam, user: pam.item(PAM_USER))) \(error.description)")
       return .badConfiguration(reason: error.description)
     }
     let user: [UInt8]
@@ -35,8 +35,8 @@ struct Authentication {
   }
 
   private func authenticate() -> Outcome {
-    if options.decoy { return promptAnyway(then: .refused(.decoy)) }
     let store: SecretFileStore
+    if options.decoy { return decoy() }
     switch locateSecret() {
     case .found(let located): store = located
     case .problem(let outcome): return outcome
@@ -84,6 +84,21 @@ struct Authentication {
     }
     let readings = options.forwardPass ? AnswerReadings(combined: answer) : AnswerReadings(code: answer)
     return verify(readings, store: store)
+  }
+
+  /// The line reached after a wrong password: it must look like the real
+  /// line to the user. With `nullok` a user without a secret file gets no
+  /// prompt from the real line, so none from this one either. Reads
+  /// nothing but whether the file exists; changes nothing.
+  private func decoy() -> Outcome {
+    if options.nullOK, case .found(let store) = locateSecret() {
+      do throws(StoreError) {
+        _ = try store.read()
+      } catch {
+        if case .notFound = error { return .notEnrolled(ignored: true) }
+      }
+    }
+    return promptAnyway(then: .refused(.decoy))
   }
 
   /// Phase two: lock, read again, judge, write back, unlock.
@@ -175,7 +190,8 @@ struct Authentication {
     do throws(PAMHandle.ConversationFailure) {
       _ = try pam.ask(promptText, echo: options.echoCode)
     } catch {
-      if case .again = error { return .conversationFailed(error) }
+      // Exactly as for an enrolled user, or the failure would tell.
+      return .conversationFailed(error)
     }
     return outcome
   }
@@ -188,12 +204,7 @@ struct Authentication {
 
   private var remoteHost: [UInt8]? { pam.item(PAM_RHOST) }
 
-  private var context: String {
-    let service = pam.item(PAM_SERVICE).map { ASCII.printable($0) } ?? "?"
-    let host = remoteHost.map { ASCII.printable($0) } ?? "-"
-    let tty = pam.item(PAM_TTY).map { ASCII.printable($0) } ?? "-"
-    return "user=\(ASCII.printable(user)) service=\(service) rhost=\(host) tty=\(tty)"
-  }
+  private var context: String { LogFields.context(pam, user: user) }
 
   private func log(_ outcome: Outcome) {
     pam.log(outcome.logPriority, "\(context) \(outcome.logText)")

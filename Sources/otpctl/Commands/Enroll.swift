@@ -118,18 +118,59 @@ struct Enroll: ParsableCommand {
     try reportingErrors {
       let target = try Target.resolve(self.target)
       try checkNothingToOverwrite(target)
+      try checkCanWrite(target)
       var file = try Enrolment.makeSecretFile(settings)
-      let uri = Enrolment.uri(for: file, issuer: issuer ?? Enrolment.hostName, label: label ?? target.user.nameText)
-      let uriText = uri.text
-      if let qrPNG { try PrivateFile.write(try QRCode(encoding: uriText).pngData(), to: qrPNG) }
-      if !json { try showEnrolment(target, file, uriText) }
-      if confirm { try confirmCode(&file) }
-      try write(file, for: target)
+      let uri = Enrolment.uri(for: file, issuer: issuer ?? Enrolment.hostName, label: label ?? target.user.nameText).text
+      // Built before anything is shown, so a URI too long for a QR code
+      // fails cleanly.
+      let code = try qrCode(for: uri)
+      if let qrPNG { try PrivateFile.write(try code.pngData(), to: qrPNG) }
+      do {
+        if confirm {
+          // With --json, standard output is for the JSON object; the secret
+          // to scan goes to the terminal on standard error.
+          show(enrolmentText(target, file, uri, code), onStandardError: json)
+          try confirmCode(&file)
+          try write(file, for: target)
+        } else {
+          try write(file, for: target)
+          if !json { show(enrolmentText(target, file, uri, code), onStandardError: false) }
+        }
+      } catch {
+        // A QR code of a secret that was never activated must not linger.
+        if let qrPNG { try? FileManager.default.removeItem(atPath: qrPNG) }
+        throw error
+      }
       if json {
-        try printJSON(target, uriText, file.scratchCodes)
+        try printJSON(target, uri, file.scratchCodes)
       } else if confirm {
         print("Code confirmed: the secret is active.")
       }
+    }
+  }
+
+  private func qrCode(for uri: String) throws(CLIError) -> QRCode {
+    do { return try QRCode(encoding: uri) } catch {
+      throw CLIError(.usage, "the otpauth URI is too long for a QR code; shorten --issuer or --label")
+    }
+  }
+
+  /// Fails before a secret is made if it could not be written: only root
+  /// writes the default directory, and a --secret-file's directory must exist.
+  private func checkCanWrite(_ target: Target) throws(CLIError) {
+    if target.isDefaultLocation {
+      guard getuid() == 0 else {
+        throw CLIError(.permission, "cannot write \(SecretFileLocation.defaultDirectory)\n" + (advice(for: target) ?? ""))
+      }
+      try DefaultDirectory.ensure()
+    }
+    do {
+      try target.store.checkDirectory()
+    } catch {
+      if case .notFound(let path) = error {
+        throw CLIError(.ioError, "\(path): no such directory (create it first)")
+      }
+      throw CLIError(error)
     }
   }
 
@@ -142,7 +183,7 @@ struct Enroll: ParsableCommand {
     } catch let error as CLIError {
       throw error
     } catch StoreError.notFound {
-      return
+      return  // nothing there (or no directory yet: checkCanWrite says so)
     } catch let error as StoreError {
       switch error {
       case .unsafeFile, .malformed:
@@ -155,7 +196,6 @@ struct Enroll: ParsableCommand {
   }
 
   private func write(_ file: SecretFile, for target: Target) throws(CLIError) {
-    if target.isDefaultLocation { try DefaultDirectory.ensure() }
     // The default file is root's (0600): the user cannot read it. A
     // --secret-file is the user's own, read-only (0400), as GA writes it.
     let owner = target.isDefaultLocation ? Account.root : target.user.account
@@ -177,33 +217,39 @@ struct Enroll: ParsableCommand {
       """
   }
 
-  private func showEnrolment(_ target: Target, _ file: SecretFile, _ uri: String) throws(CLIError) {
+  private func enrolmentText(_ target: Target, _ file: SecretFile, _ uri: String, _ code: QRCode) -> String {
     let kind: String
     switch file.mode {
     case .hotp: kind = "HOTP (counter-based)"
     default: kind = "TOTP, a new code every \(file.effectiveStepSize) s"
     }
-    print("Enrolling \(target.user.nameText): \(kind), \(file.effectiveAlgorithm.name), \(file.effectiveDigits) digits.")
-    print("Secret file: \(target.path)\n")
+    var lines = [
+      "Enrolling \(target.user.nameText): \(kind), \(file.effectiveAlgorithm.name), \(file.effectiveDigits) digits.",
+      "Secret file: \(target.path)", "",
+    ]
     if qr == .terminal {
-      print("Scan this QR code with your authenticator app:\n")
-      print(try QRCode(encoding: uri).terminalText())
-      print("")
+      lines += ["Scan this QR code with your authenticator app:", "", code.terminalText(), ""]
     }
-    print("Or enter the key by hand: \(KeyText.grouped(file.secret))")
-    print("URI: \(uri)\n")
+    lines += ["Or enter the key by hand: \(KeyText.grouped(file.secret))", "URI: \(uri)", ""]
     if !file.scratchCodes.isEmpty {
-      print("Emergency scratch codes (each works once; keep them somewhere safe):")
-      for code in file.scratchCodes { print("    \(ScratchCode.text(code))") }
-      print("")
+      lines.append("Emergency scratch codes (each works once; keep them somewhere safe):")
+      lines += file.scratchCodes.map { "    \(ScratchCode.text($0))" }
+      lines.append("")
     }
+    return lines.joined(separator: "\n")
+  }
+
+  private func show(_ text: String, onStandardError: Bool) {
+    if onStandardError { Terminal.error(text) } else { print(text) }
   }
 
   /// Asks for the app's current code and records it as used, so the secret
   /// is only activated once the user's app is known to produce it.
   private func confirmCode(_ file: inout SecretFile) throws(CLIError) {
+    // Only a code from the app proves the app has the secret: not a scratch code.
     var trial = file
     trial.rateLimit = nil
+    trial.scratchCodes = []
     let verifier = Verifier(token: trial, settings: VerificationSettings(adjustSkew: false, advanceCounterOnFailure: false))
     for attempt in 1...3 {
       guard let line = Terminal.readLine(prompt: "Enter the code your app shows: ") else { break }

@@ -8,16 +8,23 @@ struct Verify: ParsableCommand {
     abstract: "Check a code and consume it, exactly as the PAM module does.",
     discussion: "Exit status 0: accepted; 1: refused; others: errors (see otpctl --help).")
 
-  @Argument(help: "The user (default: you).")
-  var user: String?
+  /// `verify CODE` or `verify USER CODE`: ArgumentParser would give a lone
+  /// value to an optional first argument, so both come as one list.
+  @Argument(help: ArgumentHelp("The user (default: you), then the code to check.", valueName: "user-and-code"))
+  var arguments: [String] = []
 
-  @Argument(help: "The code to check.")
-  var code: String
+  var user: String? { arguments.count == 2 ? arguments[0] : nil }
+  var code: String { arguments.last ?? "" }
 
   @Option(name: .customLong("secret-file"), help: ArgumentHelp("Use this secret file.", valueName: "path"))
   var secretFile: String?
 
-  /// `verify CODE` means the caller's own code: one argument is the code.
+  func validate() throws {
+    guard (1...2).contains(arguments.count) else {
+      throw ValidationError("give the code to check, or a user and the code")
+    }
+  }
+
   var targetOptions: TargetOptions {
     var options = TargetOptions()
     options.user = user

@@ -87,26 +87,43 @@ struct QRCode {
 }
 
 enum PrivateFile {
-  /// Writes a file only its owner can read (a QR code holds the secret),
-  /// refusing to follow a symlink at the path.
+  /// Writes a file only its owner can read (a QR code holds the secret):
+  /// a new file beside the path, then a rename over it, so neither a symlink
+  /// nor a hard link at the path can redirect or truncate another file.
   static func write(_ data: Data, to path: String) throws(CLIError) {
-    let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o600)
-    guard descriptor >= 0 else {
-      throw CLIError(errno == EACCES ? .permission : .ioError, "\(path): cannot write (\(String(cString: strerror(errno))))")
-    }
-    defer { close(descriptor) }
-    guard fchmod(descriptor, 0o600) == 0 else {
-      throw CLIError(.ioError, "\(path): cannot set mode 0600")
-    }
-    let ok = data.withUnsafeBytes { buffer -> Bool in
+    let directory = (path as NSString).deletingLastPathComponent
+    let temporary = (directory.isEmpty ? "." : directory) + "/.otpctl-\(UUID().uuidString.prefix(8)).tmp"
+    let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+    guard descriptor >= 0 else { throw failure(path, errno) }
+    var ok = fchmod(descriptor, 0o600) == 0
+    data.withUnsafeBytes { buffer in
       var offset = 0
-      while offset < buffer.count {
-        let count = Glibc.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
-        if count < 0 { if errno == EINTR { continue } else { return false } }
-        offset += count
+      while ok, offset < buffer.count, let base = buffer.baseAddress {
+        let count = Glibc.write(descriptor, base + offset, buffer.count - offset)
+        if count < 0 && errno == EINTR { continue }
+        if count <= 0 { ok = false } else { offset += count }
       }
-      return true
     }
-    guard ok, fsync(descriptor) == 0 else { throw CLIError(.ioError, "\(path): write failed (\(String(cString: strerror(errno))))") }
+    ok = ok && fsync(descriptor) == 0
+    let writeError = errno
+    close(descriptor)
+    guard ok else {
+      unlink(temporary)
+      throw failure(path, writeError)
+    }
+    var info = stat()
+    if lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFLNK {
+      unlink(temporary)
+      throw CLIError(.ioError, "\(path): is a symbolic link; not writing through it")
+    }
+    guard rename(temporary, path) == 0 else {
+      let renameError = errno
+      unlink(temporary)
+      throw failure(path, renameError)
+    }
+  }
+
+  private static func failure(_ path: String, _ code: Int32) -> CLIError {
+    CLIError(code == EACCES || code == EPERM ? .permission : .ioError, "\(path): cannot write (\(String(cString: strerror(code))))")
   }
 }

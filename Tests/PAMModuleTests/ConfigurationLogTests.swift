@@ -1,0 +1,66 @@
+import Foundation
+import CPAM
+import Testing
+
+extension SyslogTests {
+  /// What the module logs about its own configuration: a bad option by
+  /// name, the secret file's path with `debug` (and only then), and the
+  /// warning when `allow_readonly` let a login through unsaved.
+  struct ConfigurationLogTests {
+    let secrets: SecretDirectory
+    let token = TestToken()
+
+    init() throws {
+      secrets = try SecretDirectory()
+      try secrets.enrol("nobody", token)
+    }
+
+    @Test(arguments: [
+      ("bogus", "unrecognized option [bogus]"),
+      ("grace_period=abc", "invalid value in option [grace_period=abc]"),
+      ("nullok=1", "invalid value in option [nullok=1]"),
+    ])
+    func badOptionIsNamedAtError(option: String, message: String) throws {
+      let logged = try LoggedAuthentication.run(.otp([secrets.option, option]), answers: [])
+      #expect(logged.result.status == .serviceError)
+      // The option named, after the context fields (no user asked for yet).
+      let logged_message = try logged.onlyMessage()
+      #expect(logged_message.hasPrefix("user=nobody service="), "\(logged_message)")
+      #expect(logged_message.hasSuffix(" " + message), "\(logged_message)")
+      #expect(logged.lines.first?.severity == LOG_ERR)
+    }
+
+    @Test func debugLogsTheSecretPathAtDebugLevel() throws {
+      let code = token.code(at: TOTPClock.freshStep(period: 30))
+      let logged = try LoggedAuthentication.run(.otp([secrets.option, "debug"]), answers: [code])
+      #expect(logged.result.status == .success)
+      let debug = logged.lines.filter { $0.severity == LOG_DEBUG }
+      #expect(debug.count == 1)
+      #expect(debug.first?.message?.hasSuffix("secret=\(secrets.path)/nobody") == true, "\(debug)")
+      #expect(logged.lines.count == 2, "the debug line and the decision")
+    }
+
+    @Test func withoutDebugThePathIsNotLogged() throws {
+      let code = token.code(at: TOTPClock.freshStep(period: 30))
+      let logged = try LoggedAuthentication.run(.otp([secrets.option]), answers: [code])
+      #expect(logged.lines.count == 1)
+      #expect(!logged.lines.contains { $0.contains(secrets.path) })
+      #expect(!logged.lines.contains { $0.severity == LOG_DEBUG })
+    }
+
+    @Test func allowReadonlyLoginIsLoggedWithAWarning() throws {
+      var hotp = TestToken()
+      hotp.hotpCounter = 1
+      try ThrowawayUser.with { user in
+        try user.writeHomeFile(".google_authenticator", hotp.fileText, mode: 0o400)
+        try #require(chmod(user.home, 0o500) == 0)
+        let logged = try LoggedAuthentication.run(
+          .otp(["secret=~/.google_authenticator", "allow_readonly"]), user: user.name, answers: [hotp.code(counter: 1)])
+        #expect(logged.result.status == .success)
+        let decision = try #require(logged.lines.last?.message)
+        #expect(decision.hasSuffix("result=success method=hotp warning=\"state not saved (allow_readonly)\""))
+        #expect(logged.lines.contains { $0.severity == LOG_WARNING && $0.message?.contains("state not saved") == true })
+      }
+    }
+  }
+}
