@@ -56,12 +56,7 @@ struct Authentication {
 
     switch Verifier(token: token, settings: options.verificationSettings).admission(at: now(), remoteHost: remoteHost) {
     case .withinGracePeriod: return .withinGracePeriod
-    case .rateLimited:
-      pam.tell("Too many verification attempts; try again later.", isError: true)
-      return .refused(.rateLimited)
-    case .backingOff(let until):
-      pam.tell("Too many wrong codes; try again in \(until - now()) seconds.", isError: true)
-      return .refused(.backingOff)
+    case .rateLimited, .backingOff: return refuseBeforePrompt(token: token)
     case .prompt: break
     }
 
@@ -86,19 +81,39 @@ struct Authentication {
     return verify(readings, store: store)
   }
 
-  /// The line reached after a wrong password: it must look like the real
-  /// line to the user. With `nullok` a user without a secret file gets no
-  /// prompt from the real line, so none from this one either. Reads
-  /// nothing but whether the file exists; changes nothing.
+  /// The line reached after a wrong password must look like the real line:
+  /// it does, read-only, whatever the real line does before its prompt (no
+  /// prompt for a user without a file under `nullok`, none for a user over
+  /// the rate limit or in a back-off, with the same message), then asks
+  /// and refuses. So no prompt ever tells whether the password was right.
   private func decoy() -> Outcome {
-    if options.nullOK, case .found(let store) = locateSecret() {
-      do throws(StoreError) {
-        _ = try store.read()
-      } catch {
-        if case .notFound = error { return .notEnrolled(ignored: true) }
-      }
+    guard case .found(let store) = locateSecret() else { return promptAnyway(then: .refused(.decoy)) }
+    let token: SecretFile
+    do throws(StoreError) {
+      token = try store.read()
+    } catch {
+      if case .notFound = error, options.nullOK { return .notEnrolled(ignored: true) }
+      return promptAnyway(then: .refused(.decoy))
     }
-    return promptAnyway(then: .refused(.decoy))
+    switch Verifier(token: token, settings: options.verificationSettings).admission(at: now(), remoteHost: remoteHost) {
+    case .prompt: return promptAnyway(then: .refused(.decoy))
+    case .withinGracePeriod: return .refused(.decoy)
+    case .rateLimited, .backingOff: return refuseBeforePrompt(token: token)
+    }
+  }
+
+  /// The refusal of a user over the rate limit or in a back-off, with the
+  /// message the real line gives.
+  private func refuseBeforePrompt(token: SecretFile) -> Outcome {
+    let verifier = Verifier(token: token, settings: options.verificationSettings)
+    switch verifier.admission(at: now(), remoteHost: remoteHost) {
+    case .backingOff(let until):
+      pam.tell("Too many wrong codes; try again in \(until - now()) seconds.", isError: true)
+      return .refused(options.decoy ? .decoy : .backingOff)
+    default:
+      pam.tell("Too many verification attempts; try again later.", isError: true)
+      return .refused(options.decoy ? .decoy : .rateLimited)
+    }
   }
 
   /// Phase two: lock, read again, judge, write back, unlock.

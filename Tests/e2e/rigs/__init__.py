@@ -1,0 +1,1 @@
+"""Rigs for the end-to-end tests: PAM stacks, codes, sshd, sudo."""
