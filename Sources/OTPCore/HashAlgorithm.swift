@@ -1,5 +1,3 @@
-import CCrypto
-
 /// The HMAC hash behind a one-time password (RFC 4226 uses SHA-1; RFC 6238
 /// adds SHA-256 and SHA-512).
 public enum HashAlgorithm: Sendable, CaseIterable {
@@ -32,32 +30,5 @@ public enum HashAlgorithm: Sendable, CaseIterable {
     }
     return nil
   }
-
-  var messageDigest: OpaquePointer? {
-    switch self {
-    case .sha1: EVP_sha1()
-    case .sha256: EVP_sha256()
-    case .sha512: EVP_sha512()
-    }
-  }
 }
 
-enum HMAC {
-  /// HMAC of `message` under `key`, through OpenSSL's libcrypto.
-  static func authenticate(
-    key: UnsafeRawBufferPointer, message: UnsafeRawBufferPointer, algorithm: HashAlgorithm,
-    into output: UnsafeMutableRawBufferPointer
-  ) -> Bool {
-    guard output.count >= algorithm.digestLength else { return false }
-    var length: UInt32 = 0
-    // OpenSSL rejects a NULL key even for length 0, so an empty key points at a dummy byte.
-    let dummy: [UInt8] = [0]
-    let result = dummy.withUnsafeBytes { dummyBytes in
-      CCrypto.HMAC(
-        algorithm.messageDigest, key.baseAddress ?? dummyBytes.baseAddress, Int32(clamping: key.count),
-        message.baseAddress?.assumingMemoryBound(to: UInt8.self), message.count,
-        output.baseAddress?.assumingMemoryBound(to: UInt8.self), &length)
-    }
-    return result != nil && Int(length) == algorithm.digestLength
-  }
-}

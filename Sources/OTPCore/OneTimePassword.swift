@@ -4,16 +4,16 @@ public struct OneTimePassword {
   public static let digitRange = 6...8
   public static let periodRange = 1...300
 
-  public let key: SensitiveBytes
   public let algorithm: HashAlgorithm
   public let digits: Int
+  private let hmac: HMACKey
 
   /// `digits` outside 6...8 is clamped: callers validate before they get here,
   /// and no input may reach a trap inside sshd.
   public init(key: SensitiveBytes, algorithm: HashAlgorithm, digits: Int) {
-    self.key = key
     self.algorithm = algorithm
     self.digits = min(max(digits, Self.digitRange.lowerBound), Self.digitRange.upperBound)
+    self.hmac = key.withUnsafeBytes { HMACKey(key: $0, algorithm: algorithm) }
   }
 
   /// The code for one counter value (RFC 4226 section 5.3, dynamic truncation).
@@ -22,20 +22,14 @@ public struct OneTimePassword {
     for index in 0..<8 { message[index] = UInt8(truncatingIfNeeded: counter >> (56 - 8 * UInt64(index))) }
     var digest = [UInt8](repeating: 0, count: 64)
     defer { SensitiveBytes.wipe(&digest) }
-    let computed = key.withUnsafeBytes { keyBytes in
-      message.withUnsafeBytes { messageBytes in
-        digest.withUnsafeMutableBytes { output in
-          HMAC.authenticate(key: keyBytes, message: messageBytes, algorithm: algorithm, into: output)
-        }
-      }
+    message.withUnsafeBytes { messageBytes in
+      digest.withUnsafeMutableBytes { output in hmac.authenticate(messageBytes, into: output) }
     }
-    // A failed HMAC (never seen; OpenSSL out of memory) yields a code no one can type.
-    guard computed else { return OneTimeCode(value: 0, digits: digits, isValid: false) }
     let offset = Int(digest[algorithm.digestLength - 1] & 0x0F)
     let binary =
       (UInt32(digest[offset] & 0x7F) << 24) | (UInt32(digest[offset + 1]) << 16)
       | (UInt32(digest[offset + 2]) << 8) | UInt32(digest[offset + 3])
-    return OneTimeCode(value: binary % Self.modulus(digits), digits: digits, isValid: true)
+    return OneTimeCode(value: binary % Self.modulus(digits), digits: digits)
   }
 
   /// The TOTP time step that contains `unixTime` (RFC 6238 section 4.2, T0 = 0).
@@ -69,16 +63,10 @@ public struct OneTimePassword {
 public struct OneTimeCode: Equatable, Sendable {
   public let value: UInt32
   public let digits: Int
-  let isValid: Bool
 
   public init(value: UInt32, digits: Int) {
-    self.init(value: value, digits: digits, isValid: true)
-  }
-
-  init(value: UInt32, digits: Int, isValid: Bool) {
     self.value = value
     self.digits = digits
-    self.isValid = isValid
   }
 
   /// The code as the user types it, e.g. `"007295"`.
@@ -92,6 +80,6 @@ public struct OneTimeCode: Equatable, Sendable {
     let equal = expected.withUnsafeBytes { lhs in
       answer.withUnsafeBytes { rhs in SensitiveBytes.constantTimeEqual(lhs, rhs) }
     }
-    return equal && isValid
+    return equal
   }
 }

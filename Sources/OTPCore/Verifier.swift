@@ -283,7 +283,7 @@ public struct Verifier {
   private func matchingScratchCode(_ answer: [UInt8]) -> UInt32? {
     var match: UInt32? = nil
     for code in token.scratchCodes {
-      let candidate = OneTimeCode(value: code, digits: 8, isValid: true)
+      let candidate = OneTimeCode(value: code, digits: 8)
       if candidate.matches(answer) && match == nil { match = code }
     }
     return match

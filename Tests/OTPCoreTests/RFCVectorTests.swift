@@ -73,7 +73,7 @@ struct CodeMatchingTests {
   @Test func keepsLeadingZeros() {
     // Counter 1 of the RFC 6238 SHA1 seed at 8 digits is 07081804's neighbour;
     // any code below 10^(digits-1) must keep its zeros.
-    let code = OneTimeCode(value: 7295, digits: 6, isValid: true)
+    let code = OneTimeCode(value: 7295, digits: 6)
     #expect(code.text == "007295")
     #expect(code.matches(Array("007295".utf8)))
     #expect(!code.matches(Array("7295".utf8)))
