@@ -32,6 +32,12 @@ public struct ModuleOptions: Sendable {
   public var decoy = false
   /// `backoff=`, `backoff_after=`, `backoff_max=`: the wait after wrong codes.
   public var backoff = Backoff()
+  /// `deliver=`: the program that sends codes by e-mail or SMS.
+  public var deliveryCommand: [UInt8]? = nil
+  /// `code_ttl=`, `resend_after=`, `max_sends=`.
+  public var delivery = DeliverySettings()
+  /// `deliver_timeout=`: seconds the program may take.
+  public var deliveryTimeout: Int64 = 15
 
   public init() {}
 
@@ -119,6 +125,23 @@ public struct ModuleOptions: Sendable {
       options.backoff.maximumDelay = Int64(seconds)
       return true
     }),
+    ("deliver", { options, value in
+      guard let value, value.first == UInt8(ascii: "/"), !value.contains(0) else { return false }
+      options.deliveryCommand = value
+      return true
+    }),
+    ("code_ttl", seconds(in: 1...86_400) { $0.delivery.codeLifetime = $1 }),
+    ("resend_after", seconds(in: 0...3600) { $0.delivery.resendAfter = $1 }),
+    ("deliver_timeout", seconds(in: 1...300) { $0.deliveryTimeout = $1 }),
+    ("max_sends", { options, value in
+      let parts = value?.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false) ?? []
+      guard parts.count == 2, let count = Decimal.parse(parts[0], maxDigits: 3), (1...100).contains(count),
+        let window = Decimal.parse(parts[1], maxDigits: 6), (1...86_400).contains(window)
+      else { return false }
+      options.delivery.maximumSends = Int(count)
+      options.delivery.sendWindow = Int64(window)
+      return true
+    }),
     ("nullok", flag { $0.nullOK = true }),
     ("debug", flag { $0.debug = true }),
     ("echo_verification_code", flag { $0.echoCode = true }),
@@ -137,6 +160,18 @@ public struct ModuleOptions: Sendable {
     { options, value in
       guard value == nil else { return false }
       set(&options)
+      return true
+    }
+  }
+
+  private static func seconds(
+    in range: ClosedRange<Int64>, _ set: @escaping @Sendable (inout ModuleOptions, Int64) -> Void
+  ) -> Apply {
+    { options, value in
+      guard let value, let number = Decimal.parse(value, maxDigits: 9), range.contains(Int64(number)) else {
+        return false
+      }
+      set(&options, Int64(number))
       return true
     }
   }

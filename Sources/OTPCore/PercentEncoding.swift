@@ -53,3 +53,27 @@ enum PercentEncoding {
     }
   }
 }
+
+/// Lower-case hexadecimal, for salts and hashes in the secret file.
+enum Hex {
+  static func encode(_ bytes: [UInt8]) -> [UInt8] {
+    let digits: [UInt8] = Array("0123456789abcdef".utf8)
+    var text: [UInt8] = []
+    for byte in bytes { text += [digits[Int(byte >> 4)], digits[Int(byte & 0x0F)]] }
+    return text
+  }
+
+  static func decode(_ text: ArraySlice<UInt8>) -> [UInt8]? {
+    guard text.count % 2 == 0 else { return nil }
+    var bytes: [UInt8] = []
+    var index = text.startIndex
+    while index < text.endIndex {
+      guard let high = PercentEncoding.hexValue(text[index]), let low = PercentEncoding.hexValue(text[index + 1]) else {
+        return nil
+      }
+      bytes.append(high << 4 | low)
+      index += 2
+    }
+    return bytes
+  }
+}

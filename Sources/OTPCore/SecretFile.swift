@@ -40,6 +40,12 @@ public struct SecretFile {
   public var lastLogins: [LastLogin]
   /// Wrong codes since the last success, for the back-off (extension line).
   public var failures: FailureCount?
+  /// Where codes are sent, for users without an app or as their fallback.
+  public var delivery: DeliveryAddress?
+  /// The last code sent (its salted hash), until used, replaced or expired.
+  public var sentCode: SentCode?
+  /// When codes were sent, for `max_sends`.
+  public var deliveryTimes: [Int64]?
   public var scratchCodes: [UInt32]
 
   /// The order in which option lines appeared, so that a rewrite keeps it.
@@ -62,6 +68,9 @@ public struct SecretFile {
     self.skewObservations = nil
     self.lastLogins = []
     self.failures = nil
+    self.delivery = nil
+    self.sentCode = nil
+    self.deliveryTimes = nil
     self.scratchCodes = scratchCodes
     // A new file takes the order the google-authenticator CLI writes.
     self.lineOrder = OptionKey.enrolmentOrder
@@ -144,10 +153,11 @@ public struct LastLogin: Equatable, Sendable {
 public enum OptionKey: Equatable, Sendable {
   case rateLimit, windowSize, stepSize, disallowReuse, totpAuth, hotpCounter
   case timeSkew, resettingTimeSkew, last(Int), digits, algorithm, failures
+  case deliver, deliveryCode, deliveries
 
   /// The order the google-authenticator CLI writes, then the extensions.
   static let enrolmentOrder: [OptionKey] = [
-    .rateLimit, .windowSize, .stepSize, .disallowReuse, .totpAuth, .hotpCounter, .digits, .algorithm,
+    .rateLimit, .windowSize, .stepSize, .disallowReuse, .totpAuth, .hotpCounter, .digits, .algorithm, .deliver,
   ]
 
   public var name: String {
@@ -164,6 +174,9 @@ public enum OptionKey: Equatable, Sendable {
     case .digits: "DIGITS"
     case .algorithm: "ALGORITHM"
     case .failures: "FAILURES"
+    case .deliver: "DELIVER"
+    case .deliveryCode: "DELIVERY_CODE"
+    case .deliveries: "DELIVERIES"
     }
   }
 
@@ -182,12 +195,15 @@ public enum OptionKey: Equatable, Sendable {
     case .digits: "6, 7 or 8"
     case .algorithm: "SHA1, SHA256 or SHA512"
     case .failures: "COUNT TIME"
+    case .deliver: "email:ADDRESS or sms:+NUMBER"
+    case .deliveryCode: "EXPIRES SENT SALT HASH"
+    case .deliveries: "a list of times"
     }
   }
 
   static let fixedKeys: [OptionKey] = [
     .rateLimit, .windowSize, .stepSize, .disallowReuse, .totpAuth, .hotpCounter, .timeSkew,
-    .resettingTimeSkew, .digits, .algorithm, .failures,
+    .resettingTimeSkew, .digits, .algorithm, .failures, .deliver, .deliveryCode, .deliveries,
   ]
 
   init?(name: ArraySlice<UInt8>) {

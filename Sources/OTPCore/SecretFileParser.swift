@@ -107,6 +107,22 @@ extension SecretFile {
     case .algorithm:
       guard value.count == 1, let parsed = HashAlgorithm(name: value[0]) else { return false }
       algorithm = parsed
+    case .deliver:
+      guard value.count == 1, let address = DeliveryAddress(parsing: value[0]) else { return false }
+      delivery = address
+    case .deliveryCode:
+      guard value.count == 4, let expires = OptionLine.time(value[0]), let sent = OptionLine.time(value[1]),
+        let salt = Hex.decode(value[2]), salt.count == SentCode.saltLength,
+        let hash = Hex.decode(value[3]), hash.count == 32
+      else { return false }
+      sentCode = SentCode(expires: expires, sent: sent, salt: salt, hash: hash)
+    case .deliveries:
+      var times: [Int64] = []
+      for field in value {
+        guard let time = OptionLine.time(field) else { return false }
+        times.append(time)
+      }
+      deliveryTimes = times
     case .failures:
       guard value.count == 2, let count = OptionLine.int(value[0], in: 1...1_000_000), let time = OptionLine.time(value[1])
       else { return false }

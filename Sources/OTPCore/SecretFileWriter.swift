@@ -65,6 +65,12 @@ extension SecretFile {
     case .digits: return digits.map { numbers([Int64($0)]) }
     case .algorithm: return algorithm.map { [ASCII.space] + Array($0.name.utf8) }
     case .failures: return failures.map { numbers([Int64($0.count), $0.last]) }
+    case .deliver: return delivery.map { [ASCII.space] + Array($0.text.utf8) }
+    case .deliveryCode:
+      guard let sent = sentCode else { return nil }
+      return numbers([sent.expires, sent.sent]) + [ASCII.space] + Hex.encode(sent.salt) + [ASCII.space]
+        + Hex.encode(sent.hash)
+    case .deliveries: return deliveryTimes.map { numbers($0) }
     }
   }
 

@@ -24,6 +24,8 @@ public protocol VerificationState {
   mutating func recordFailure(at time: Int64)
   /// After a success: forgets the wrong codes and says how many there were.
   mutating func clearFailures() -> Int
+  /// Uses up the code last sent by e-mail or SMS if `answer` is it.
+  mutating func useSentCode(_ answer: [UInt8], at now: Int64) -> SentCodeCheck
 }
 
 public enum SkewUpdate: Equatable, Sendable {

@@ -74,7 +74,9 @@ public enum Verdict: Equatable, Sendable {
     func rank(_ verdict: Verdict) -> Int {
       switch verdict {
       case .accepted: 4
-      case .refused(.replayedCode), .refused(.rateLimited), .refused(.backingOff): 3
+      case .refused(.replayedCode), .refused(.rateLimited), .refused(.backingOff), .refused(.expiredCode),
+        .refused(.deliveryFailed), .refused(.tooManyDeliveries):
+        3
       case .refused(.wrongCode): 2
       case .refused(.malformedAnswer), .refused(.decoy): 1
       }
@@ -90,6 +92,8 @@ public enum Acceptance: Equatable, Sendable {
   /// The third consistent code far outside the window: GA adjusts the
   /// stored skew and lets the user in.
   case skewAdjusted(step: Int64, skew: Int64)
+  /// The code sent by e-mail or SMS.
+  case sentCode
 }
 
 public enum Refusal: Equatable, Sendable {
@@ -103,6 +107,12 @@ public enum Refusal: Equatable, Sendable {
   case decoy
   /// Too many wrong codes in a row; the back-off has not yet passed.
   case backingOff
+  /// The code sent by e-mail or SMS, after its lifetime.
+  case expiredCode
+  /// The code could not be sent.
+  case deliveryFailed
+  /// `max_sends` codes were sent recently.
+  case tooManyDeliveries
 
   public var reason: String {
     switch self {
@@ -112,6 +122,9 @@ public enum Refusal: Equatable, Sendable {
     case .malformedAnswer: "answer is not a code"
     case .decoy: "decoy prompt after a failed earlier module"
     case .backingOff: "too many wrong codes in a row; back-off not over"
+    case .expiredCode: "sent code expired"
+    case .deliveryFailed: "code could not be delivered"
+    case .tooManyDeliveries: "too many codes sent recently"
     }
   }
 }
@@ -178,7 +191,7 @@ public struct Verifier {
     }
     switch verdict {
     case .accepted: _ = state.clearFailures()
-    case .refused(.wrongCode), .refused(.replayedCode): state.recordFailure(at: now)
+    case .refused(.wrongCode), .refused(.replayedCode), .refused(.expiredCode): state.recordFailure(at: now)
     case .refused: break
     }
     if verdict.isAccepted {
@@ -212,6 +225,12 @@ public struct Verifier {
     }
     guard answer.count == token.effectiveDigits else {
       return answer.count == 8 ? .refused(.wrongCode) : .refused(.malformedAnswer)
+    }
+    // Before the app's code, so that a sent code never feeds the skew search.
+    switch state.useSentCode(answer, at: now) {
+    case .accepted: return .accepted(.sentCode)
+    case .expired: return .refused(.expiredCode)
+    case .wrong, .none: break
     }
     switch token.mode {
     case .totp: return judgeTOTP(answer, at: now, state: &state)

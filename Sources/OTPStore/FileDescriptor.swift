@@ -9,11 +9,18 @@ import OTPCore
 /// `O_NOFOLLOW | O_CLOEXEC | O_NOCTTY`, so a symlink or a terminal device can
 /// never be opened by accident and no descriptor leaks into a child process.
 final class FileDescriptor {
-  let raw: Int32
+  private(set) var raw: Int32
 
   init(adopting raw: Int32) { self.raw = raw }
 
-  deinit { _ = close(raw) }
+  deinit { close() }
+
+  /// Closes now rather than when released (a pipe's reader sees end of
+  /// input only then).
+  func close() {
+    if raw >= 0 { _ = CShims.close(raw) }
+    raw = -1
+  }
 
   static let safeFlags: Int32 = O_NOFOLLOW | O_CLOEXEC | O_NOCTTY
 

@@ -4,9 +4,13 @@ import CShims
 /// One call of `pam_sm_authenticate`.
 ///
 /// Two phases keep the lock away from the user: before the prompt the
-/// secret file is only read (grace period, rate limit); after the answer it
-/// is locked, read again, judged and written back before anything is
-/// returned. No one typing slowly can hold up another login.
+/// secret file is only read (grace period, rate limit, back-off); after the
+/// answer it is locked, read again, judged and written back before anything
+/// is returned. No one typing slowly can hold up another login.
+///
+/// The `decoy` line runs this same flow with every write and every send
+/// left out, and refuses at the end: whatever the real line would show
+/// before and during its prompts, the decoy shows too.
 struct Authentication {
   let pam: PAMHandle
   let options: ModuleOptions
@@ -36,11 +40,10 @@ struct Authentication {
 
   private func authenticate() -> Outcome {
     let store: SecretFileStore
-    if options.decoy { return decoy() }
     switch locateSecret() {
     case .found(let located): store = located
     case .problem(let outcome): return outcome
-    case .promptThenRefuse(let outcome): return promptAnyway(then: outcome)
+    case .promptThenRefuse(let outcome): return promptAnyway(then: refusal(outcome))
     }
 
     let token: SecretFile
@@ -48,14 +51,15 @@ struct Authentication {
       token = try store.read()
     } catch {
       if case .notFound = error {
-        return options.nullOK ? .notEnrolled(ignored: true) : promptAnyway(then: .notEnrolled(ignored: false))
+        return options.nullOK
+          ? .notEnrolled(ignored: true) : promptAnyway(then: refusal(.notEnrolled(ignored: false)))
       }
-      return promptAnyway(then: .unusableSecret(error))
+      return promptAnyway(then: refusal(.unusableSecret(error)))
     }
     if options.debug { pam.log(LOG_DEBUG, "\(context) secret=\(store.location.pathText)") }
 
     switch Verifier(token: token, settings: options.verificationSettings).admission(at: now(), remoteHost: remoteHost) {
-    case .withinGracePeriod: return .withinGracePeriod
+    case .withinGracePeriod: return refusal(.withinGracePeriod)
     case .rateLimited, .backingOff: return refuseBeforePrompt(token: token)
     case .prompt: break
     }
@@ -70,54 +74,54 @@ struct Authentication {
         return .refused(.malformedAnswer)
       }
     }
-
-    let answer: SensitiveBytes
-    do throws(PAMHandle.ConversationFailure) {
-      answer = try pam.ask(promptText, echo: options.echoCode)
-    } catch {
-      return .conversationFailed(error)
-    }
-    let readings = options.forwardPass ? AnswerReadings(combined: answer) : AnswerReadings(code: answer)
-    return verify(readings, store: store)
+    return promptAndVerify(token: token, store: store)
   }
 
-  /// The line reached after a wrong password must look like the real line:
-  /// it does, read-only, whatever the real line does before its prompt (no
-  /// prompt for a user without a file under `nullok`, none for a user over
-  /// the rate limit or in a back-off, with the same message), then asks
-  /// and refuses. So no prompt ever tells whether the password was right.
-  private func decoy() -> Outcome {
-    guard case .found(let store) = locateSecret() else { return promptAnyway(then: .refused(.decoy)) }
-    let token: SecretFile
-    do throws(StoreError) {
-      token = try store.read()
-    } catch {
-      if case .notFound = error, options.nullOK { return .notEnrolled(ignored: true) }
-      return promptAnyway(then: .refused(.decoy))
+  /// The prompts. With a delivery address (and `deliver=`), a user without
+  /// an app is sent a code first; a user with one is offered a code by
+  /// e-mail or SMS instead; an empty answer asks for a new code.
+  private func promptAndVerify(token: SecretFile, store: SecretFileStore) -> Outcome {
+    let delivery = options.deliveryCommand == nil ? nil : token.delivery
+    var sender = delivery.map { CodeSender(authentication: self, store: store, address: $0, digits: token.effectiveDigits) }
+    var prompt = promptText
+    if let address = delivery {
+      if token.mode == .scratchCodesOnly {
+        switch sender?.send(requested: false) {
+        case .failure(let outcome)?: return outcome
+        default: prompt = Array("Code sent \(address.channel.phrase) to \(address.masked): ".utf8)
+        }
+      } else {
+        prompt = Array("Verification code (or press Enter for one \(address.channel.phrase) to \(address.masked)): ".utf8)
+      }
     }
-    switch Verifier(token: token, settings: options.verificationSettings).admission(at: now(), remoteHost: remoteHost) {
-    case .prompt: return promptAnyway(then: .refused(.decoy))
-    case .withinGracePeriod: return .refused(.decoy)
-    case .rateLimited, .backingOff: return refuseBeforePrompt(token: token)
+    for _ in 0..<Self.maximumPrompts {
+      let answer: SensitiveBytes
+      do throws(PAMHandle.ConversationFailure) {
+        answer = try pam.ask(prompt, echo: options.echoCode)
+      } catch {
+        return .conversationFailed(error)
+      }
+      guard answer.isEmpty, let address = delivery, !options.forwardPass else {
+        let readings = options.forwardPass ? AnswerReadings(combined: answer) : AnswerReadings(code: answer)
+        return verify(readings, store: store)
+      }
+      switch sender?.send(requested: true) {
+      case .failure(let outcome)?: return outcome
+      case .tooSoon(let seconds)?:
+        pam.tell("A code was sent moments ago; you can ask for a new one in \(seconds) seconds.")
+      default: break
+      }
+      prompt = Array("Code sent \(address.channel.phrase) to \(address.masked): ".utf8)
     }
+    return .refused(.malformedAnswer)
   }
 
-  /// The refusal of a user over the rate limit or in a back-off, with the
-  /// message the real line gives.
-  private func refuseBeforePrompt(token: SecretFile) -> Outcome {
-    let verifier = Verifier(token: token, settings: options.verificationSettings)
-    switch verifier.admission(at: now(), remoteHost: remoteHost) {
-    case .backingOff(let until):
-      pam.tell("Too many wrong codes; try again in \(until - now()) seconds.", isError: true)
-      return .refused(options.decoy ? .decoy : .backingOff)
-    default:
-      pam.tell("Too many verification attempts; try again later.", isError: true)
-      return .refused(options.decoy ? .decoy : .rateLimited)
-    }
-  }
+  /// Enough for a code, a request for a new one and two more tries.
+  static let maximumPrompts = 4
 
   /// Phase two: lock, read again, judge, write back, unlock.
   private func verify(_ readings: AnswerReadings, store: SecretFileStore) -> Outcome {
+    if options.decoy { return .refused(.decoy) }
     let now = now()
     let settings = options.verificationSettings
     let host = remoteHost
@@ -138,11 +142,14 @@ struct Authentication {
     switch verdict {
     case .refused(let refusal):
       if let error = update.writeError { pam.log(LOG_ERR, "\(context) state not saved: \(error.description)") }
+      if refusal == .expiredCode { pam.tell("That code has expired; press Enter at the prompt for a new one.", isError: true) }
       return .refused(refusal)
     case .accepted(let acceptance):
       if let error = update.writeError {
-        // A scratch code that could not be crossed off would work forever.
-        guard options.allowReadonly, acceptance != .scratchCode else { return .stateNotSaved(error) }
+        // A scratch or sent code that could not be crossed off would work again.
+        guard options.allowReadonly, acceptance != .scratchCode, acceptance != .sentCode else {
+          return .stateNotSaved(error)
+        }
         pam.log(LOG_WARNING, "\(context) state not saved: \(error.description)")
       }
       if options.forwardPass || readings.isCombined,
@@ -158,6 +165,30 @@ struct Authentication {
         pam.tell("Warning: \(earlierFailures) wrong verification code\(earlierFailures == 1 ? " was" : "s were") entered since your last login.")
       }
       return .accepted(acceptance, stateSaved: update.writeError == nil, earlierFailures: earlierFailures)
+    }
+  }
+
+  /// What the decoy says where the real line would let the user in or
+  /// stand aside: it refuses instead, at the same moment.
+  private func refusal(_ outcome: Outcome) -> Outcome {
+    guard options.decoy else { return outcome }
+    switch outcome {
+    case .notEnrolled(ignored: true), .conversationFailed: return outcome
+    default: return .refused(.decoy)
+    }
+  }
+
+  /// The refusal of a user over the rate limit or in a back-off, before
+  /// any prompt, with a message that says why.
+  private func refuseBeforePrompt(token: SecretFile) -> Outcome {
+    let verifier = Verifier(token: token, settings: options.verificationSettings)
+    switch verifier.admission(at: now(), remoteHost: remoteHost) {
+    case .backingOff(let until):
+      pam.tell("Too many wrong codes; try again in \(until - now()) seconds.", isError: true)
+      return refusal(.refused(.backingOff))
+    default:
+      pam.tell("Too many verification attempts; try again later.", isError: true)
+      return refusal(.refused(.rateLimited))
     }
   }
 
@@ -189,8 +220,11 @@ struct Authentication {
       path = try SecretPathTemplate.expand(options.secretTemplate, user: user, home: home)
     } catch {
       switch error {
-      case .needsHome: return .problem(.badConfiguration(reason: "secret= uses the home directory, which user= does not have"))
-      case .notAbsolute: return .promptThenRefuse(.unusableSecret(.invalidPath(path: "", reason: "secret= does not expand to an absolute path")))
+      case .needsHome:
+        return .problem(.badConfiguration(reason: "secret= uses the home directory, which user= does not have"))
+      case .notAbsolute:
+        return .promptThenRefuse(
+          .unusableSecret(.invalidPath(path: "", reason: "secret= does not expand to an absolute path")))
       }
     }
     let location = SecretFileLocation(
@@ -215,11 +249,11 @@ struct Authentication {
     options.prompt ?? Array((options.forwardPass ? "Password & verification code: " : "Verification code: ").utf8)
   }
 
-  private func now() -> Int64 { Int64(cshim_realtime_seconds()) }
+  func now() -> Int64 { Int64(cshim_realtime_seconds()) }
 
-  private var remoteHost: [UInt8]? { pam.item(PAM_RHOST) }
+  var remoteHost: [UInt8]? { pam.item(PAM_RHOST) }
 
-  private var context: String { LogFields.context(pam, user: user) }
+  var context: String { LogFields.context(pam, user: user) }
 
   private func log(_ outcome: Outcome) {
     pam.log(outcome.logPriority, "\(context) \(outcome.logText)")

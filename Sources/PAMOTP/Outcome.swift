@@ -74,6 +74,7 @@ extension Acceptance {
     case .hotp: "hotp"
     case .scratchCode: "scratch_code"
     case .skewAdjusted: "totp_skew_adjusted"
+    case .sentCode: "sent_code"
     }
   }
 }

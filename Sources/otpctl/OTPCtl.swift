@@ -15,6 +15,6 @@ struct OTPCtl: ParsableCommand {
       74 input/output error; 77 permission denied.
       """,
     version: "0.1.0",
-    subcommands: [Enroll.self, Code.self, Verify.self, URI.self, QR.self, Status.self, Unlock.self, Revoke.self]
+    subcommands: [Enroll.self, Code.self, Verify.self, URI.self, QR.self, Status.self, Deliver.self, Unlock.self, Revoke.self]
   )
 }

@@ -43,6 +43,15 @@ int cshim_rename(int dirfd, const char *from, const char *to, int no_replace);
 /// getrandom(2): the kernel CSPRNG.
 long cshim_getrandom(void *buffer, size_t length);
 
+/// Starts `path` with `argv` and `envp` (no shell), standard input from
+/// `stdin_fd`, standard output and error to /dev/null, no other descriptor
+/// of the host open, all signals at their defaults and unblocked. Returns 0
+/// and the child's pid, or an errno value.
+int cshim_spawn(const char *path, char *const argv[], char *const envp[], int stdin_fd, pid_t *pid);
+
+/// pipe2 with O_CLOEXEC.
+int cshim_pipe(int fds[2]);
+
 // The user's file system identity, for opening files in their home directory.
 // setfsuid reports the previous id whether or not it changed anything, so the
 // caller confirms the change by calling it again.

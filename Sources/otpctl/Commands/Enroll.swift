@@ -64,6 +64,15 @@ struct Enroll: ParsableCommand {
   @Option(name: .customLong("qr-png"), help: ArgumentHelp("Also write the QR code as a PNG file.", valueName: "file"))
   var qrPNG: String?
 
+  @Option(
+    help: ArgumentHelp(
+      "Also send codes by e-mail or SMS (needs the module's deliver= option).",
+      valueName: "email:ADDRESS|sms:+NUMBER"))
+  var deliver: String?
+
+  @Flag(name: .customLong("no-app"), help: "No authenticator app: codes only by --deliver (and scratch codes).")
+  var noApp = false
+
   @Flag(help: "Ask for a code from the app and activate the secret only if it is right.")
   var confirm = false
 
@@ -91,6 +100,11 @@ struct Enroll: ParsableCommand {
     }
     if mode == .hotp && allowReuse { throw ValidationError("--allow-reuse applies to TOTP only") }
     if mode == .hotp && period != 30 { throw ValidationError("--period applies to TOTP only") }
+    if let deliver, DeliveryAddress(parsing: Array(deliver.utf8)) == nil {
+      throw ValidationError("--deliver must be email:ADDRESS or sms:+NUMBER (E.164, e.g. sms:+447700900789)")
+    }
+    if noApp && deliver == nil { throw ValidationError("--no-app needs --deliver") }
+    if noApp && (confirm || qrPNG != nil) { throw ValidationError("--no-app has no app to confirm or QR code to show") }
   }
 
   static func parseRateLimit(_ text: String) -> RateLimit? {
@@ -111,6 +125,8 @@ struct Enroll: ParsableCommand {
     settings.rateLimit = noRateLimit ? nil : rateLimit.flatMap(Self.parseRateLimit) ?? RateLimit(attempts: 3, interval: 30)
     settings.allowReuse = allowReuse
     settings.scratchCodes = scratchCodes
+    settings.delivery = deliver.flatMap { DeliveryAddress(parsing: Array($0.utf8)) }
+    settings.hasApp = !noApp
     return settings
   }
 
@@ -221,16 +237,22 @@ struct Enroll: ParsableCommand {
     let kind: String
     switch file.mode {
     case .hotp: kind = "HOTP (counter-based)"
-    default: kind = "TOTP, a new code every \(file.effectiveStepSize) s"
+    case .totp: kind = "TOTP, a new code every \(file.effectiveStepSize) s"
+    case .scratchCodesOnly: kind = "no app, codes \(file.delivery?.channel.phrase ?? "by delivery")"
     }
     var lines = [
       "Enrolling \(target.user.nameText): \(kind), \(file.effectiveAlgorithm.name), \(file.effectiveDigits) digits.",
       "Secret file: \(target.path)", "",
     ]
-    if qr == .terminal {
-      lines += ["Scan this QR code with your authenticator app:", "", code.terminalText(), ""]
+    if let delivery = file.delivery {
+      lines += ["Codes can be sent \(delivery.channel.phrase) to \(delivery.addressText).", ""]
     }
-    lines += ["Or enter the key by hand: \(KeyText.grouped(file.secret))", "URI: \(uri)", ""]
+    if file.mode != .scratchCodesOnly {
+      if qr == .terminal {
+        lines += ["Scan this QR code with your authenticator app:", "", code.terminalText(), ""]
+      }
+      lines += ["Or enter the key by hand: \(KeyText.grouped(file.secret))", "URI: \(uri)", ""]
+    }
     if !file.scratchCodes.isEmpty {
       lines.append("Emergency scratch codes (each works once; keep them somewhere safe):")
       lines += file.scratchCodes.map { "    \(ScratchCode.text($0))" }

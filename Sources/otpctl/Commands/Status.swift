@@ -33,7 +33,7 @@ struct StatusReport {
     switch file.mode {
     case .totp: "totp"
     case .hotp: "hotp"
-    case .scratchCodesOnly: "scratch-codes-only"
+    case .scratchCodesOnly: "no-app"
     }
   }
 
@@ -56,6 +56,7 @@ struct StatusReport {
     case .scratchCodesOnly: break
     }
     object["failures"] = file.failures?.count ?? 0
+    object["deliver"] = file.delivery.map { $0.text } ?? NSNull()
     if let until = Verifier(token: file).backoffEnd(), until > now { object["backoff_until"] = until }
     if let limit = file.rateLimit {
       object["rate_limit"] = [
@@ -73,7 +74,7 @@ struct StatusReport {
     case .totp:
       lines.append("type:            TOTP, every \(file.effectiveStepSize) s, clock skew \(file.timeSkew ?? 0) steps")
     case .hotp(let counter): lines.append("type:            HOTP, next counter \(counter)")
-    case .scratchCodesOnly: lines.append("type:            scratch codes only")
+    case .scratchCodesOnly: lines.append("type:            no app (scratch codes\(file.delivery == nil ? "" : " and sent codes") only)")
     }
     lines.append("algorithm:       \(file.effectiveAlgorithm.name), \(file.effectiveDigits) digits")
     lines.append("window:          \(file.effectiveWindowSize) codes")
@@ -84,6 +85,11 @@ struct StatusReport {
       lines.append("rate limit:      none")
     }
     lines.append("scratch codes:   \(file.scratchCodes.count) left")
+    if let delivery = file.delivery {
+      var line = "codes sent to:   \(delivery.text)"
+      if let sent = file.sentCode, sent.expires > now { line += " (a code sent at \(sent.sent) is valid until \(sent.expires))" }
+      lines.append(line)
+    }
     if let failures = file.failures {
       var line = "wrong codes:     \(failures.count) in a row"
       if let until = Verifier(token: file).backoffEnd(), until > now {

@@ -67,6 +67,7 @@ extension Acceptance {
     case .hotp(let counter): "counter-based code #\(counter)"
     case .scratchCode: "scratch code"
     case .skewAdjusted(_, let skew): "time-based code; clock skew of \(skew) steps adjusted"
+    case .sentCode: "code sent by e-mail or SMS"
     }
   }
 }

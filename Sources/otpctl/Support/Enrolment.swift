@@ -12,6 +12,10 @@ struct EnrolmentSettings {
   var rateLimit: RateLimit? = RateLimit(attempts: 3, interval: 30)
   var allowReuse = false
   var scratchCodes = 5
+  var delivery: DeliveryAddress? = nil
+  /// False: codes only by delivery; the file still holds a random secret
+  /// (the format needs one) but no TOTP_AUTH/HOTP_COUNTER line.
+  var hasApp = true
 }
 
 enum Enrolment {
@@ -26,16 +30,18 @@ enum Enrolment {
       let code = try randomScratchCode()
       if !codes.contains(code) { codes.append(code) }
     }
-    return SecretFile(
+    var file = SecretFile(
       secret: secret,
-      mode: settings.isHOTP ? .hotp(nextCounter: 1) : .totp,
+      mode: !settings.hasApp ? .scratchCodesOnly : settings.isHOTP ? .hotp(nextCounter: 1) : .totp,
       algorithm: settings.algorithm == .sha1 ? nil : settings.algorithm,
       digits: settings.digits == 6 ? nil : settings.digits,
       stepSize: settings.isHOTP || settings.period == 30 ? nil : settings.period,
       windowSize: settings.window,
       rateLimit: settings.rateLimit,
-      usedSteps: settings.isHOTP || settings.allowReuse ? nil : [],
+      usedSteps: settings.isHOTP || settings.allowReuse || !settings.hasApp ? nil : [],
       scratchCodes: codes)
+    file.delivery = settings.delivery
+    return file
   }
 
   static func randomBytes(_ count: Int) throws(CLIError) -> [UInt8] {
