@@ -4,6 +4,7 @@ reader of the secret-file format, and independent code generators."""
 import base64
 import re
 import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -107,3 +108,48 @@ def assert_fails(result, code: int, *fragments: str):
         assert fragment in result.stderr, f"{fragment!r} missing\n{report}"
     for crash in ("Fatal error", "Stack dump", "Illegal instruction", "Current stack trace"):
         assert crash not in result.stderr, report
+
+
+# What a default enrolment writes after the secret: GA's own default lines.
+DEFAULT_OPTION_LINES = ['" RATE_LIMIT 3 30', '" WINDOW_SIZE 3', '" DISALLOW_REUSE', '" TOTP_AUTH']
+
+
+class Enrolled:
+    """A user enrolled by root at the default location."""
+
+    def __init__(self, account, result):
+        self.account = account
+        self.result = result
+
+    @property
+    def name(self):
+        return self.account.pw_name
+
+    @property
+    def path(self):
+        return DEFAULT_DIRECTORY / self.name
+
+    @property
+    def file(self):
+        return SecretFileText.read(self.path)
+
+
+def home_file(account, name=".google_authenticator"):
+    return Path(account.pw_dir) / name
+
+
+def now_step(step=30):
+    return int(time.time()) // step
+
+
+def wrong_totp_code(otp):
+    """A code that no step near now produces."""
+    near = {otp.at(time.time() + offset) for offset in range(-300, 301, otp.interval)}
+    return next(f"{n:0{otp.digits}d}" for n in range(10**otp.digits) if f"{n:0{otp.digits}d}" not in near)
+
+
+def assert_no_secret(text, file):
+    for secret in (file.secret, file.secret.lower(), group_key(file.secret), file.secret_bytes.hex()):
+        assert secret not in text
+    for code in file.scratch_codes:
+        assert code not in text

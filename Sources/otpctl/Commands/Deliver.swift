@@ -24,10 +24,7 @@ struct Deliver: ParsableCommand {
 
   func run() throws {
     try reportingErrors {
-      var options = TargetOptions()
-      options.user = user
-      options.secretFile = secretFile
-      let target = try Target.resolve(options)
+      let target = try Target.resolve(user: user, secretFile: secretFile)
       let delivery = DeliveryAddress(parsing: Array(address.utf8))
       let update: SecretFileStore.Update<Bool>
       do throws(StoreError) {
@@ -39,8 +36,7 @@ struct Deliver: ParsableCommand {
           return true
         }
       } catch {
-        if case .notFound = error { throw CLIError(.notEnrolled, "\(user) is not enrolled (no \(target.path))") }
-        throw CLIError(error)
+        throw target.failure(error)
       }
       guard update.result else {
         throw CLIError(.usage, "\(user) has no authenticator app; enrol one (otpctl enroll --force) before removing the address")

@@ -12,15 +12,11 @@ struct Revoke: ParsableCommand {
 
   func run() throws {
     try reportingErrors {
-      var options = TargetOptions()
-      options.user = user
-      options.secretFile = secretFile
-      let target = try Target.resolve(options)
+      let target = try Target.resolve(user: user, secretFile: secretFile)
       do throws(StoreError) {
         try target.store.remove()
       } catch {
-        if case .notFound = error { throw CLIError(.notEnrolled, "\(user) is not enrolled (no \(target.path))") }
-        throw CLIError(error)
+        throw target.failure(error)
       }
       print("Revoked \(user): removed \(target.path)")
     }

@@ -14,10 +14,7 @@ struct Unlock: ParsableCommand {
 
   func run() throws {
     try reportingErrors {
-      var options = TargetOptions()
-      options.user = user
-      options.secretFile = secretFile
-      let target = try Target.resolve(options)
+      let target = try Target.resolve(user: user, secretFile: secretFile)
       let update: SecretFileStore.Update<Int>
       do throws(StoreError) {
         update = try target.store.update { file in
@@ -26,8 +23,7 @@ struct Unlock: ParsableCommand {
           return failures
         }
       } catch {
-        if case .notFound = error { throw CLIError(.notEnrolled, "\(user) is not enrolled (no \(target.path))") }
-        throw CLIError(error)
+        throw target.failure(error)
       }
       if let error = update.writeError { throw CLIError(error) }
       print("Unlocked \(user) (\(update.result) wrong code\(update.result == 1 ? "" : "s") in a row cleared)")

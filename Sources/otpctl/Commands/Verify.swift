@@ -43,8 +43,7 @@ struct Verify: ParsableCommand {
           Verifier(token: file).verify(answer: answer, at: now, remoteHost: nil, state: &file)
         }
       } catch {
-        if case .notFound = error { throw CLIError(.notEnrolled, "\(target.user.nameText) is not enrolled (no \(target.path))") }
-        throw CLIError(error)
+        throw target.failure(error)
       }
       if let error = update.writeError {
         throw CLIError(error, advice: "the state could not be saved, so the code was not accepted")

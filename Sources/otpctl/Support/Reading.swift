@@ -8,10 +8,7 @@ extension Target {
     do {
       return try store.read()
     } catch {
-      if case .notFound = error {
-        throw CLIError(.notEnrolled, "\(user.nameText) is not enrolled (no \(path))")
-      }
-      throw CLIError(error)
+      throw failure(error)
     }
   }
 }

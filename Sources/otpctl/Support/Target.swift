@@ -27,6 +27,20 @@ struct Target {
   var store: SecretFileStore { SecretFileStore(location: location) }
   var path: String { location.pathText }
 
+  /// For commands whose user is a required argument.
+  static func resolve(user: String, secretFile: String?) throws(CLIError) -> Target {
+    var options = TargetOptions()
+    options.user = user
+    options.secretFile = secretFile
+    return try resolve(options)
+  }
+
+  /// A store error as the CLI reports it: a missing file means "not enrolled".
+  func failure(_ error: StoreError) -> CLIError {
+    if case .notFound = error { return CLIError(.notEnrolled, "\(user.nameText) is not enrolled (no \(path))") }
+    return CLIError(error)
+  }
+
   static func resolve(_ options: TargetOptions) throws(CLIError) -> Target {
     let callerUID = getuid()
     let name: [UInt8]
