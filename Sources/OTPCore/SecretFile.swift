@@ -24,32 +24,36 @@ public struct SecretFile {
     case scratchCodesOnly
   }
 
-  public var secret: SensitiveBytes
-  public var mode: Mode
-  public var algorithm: HashAlgorithm?
-  public var digits: Int?
-  public var stepSize: Int?
-  public var windowSize: Int?
-  public var rateLimit: RateLimit?
+  public var secret: SensitiveBytes { didSet { hasChanges = true } }
+  public var mode: Mode { didSet { hasChanges = true } }
+  public var algorithm: HashAlgorithm? { didSet { hasChanges = true } }
+  public var digits: Int? { didSet { hasChanges = true } }
+  public var stepSize: Int? { didSet { hasChanges = true } }
+  public var windowSize: Int? { didSet { hasChanges = true } }
+  public var rateLimit: RateLimit? { didSet { hasChanges = true } }
   /// Used TOTP steps; nil means reuse is allowed.
-  public var usedSteps: [Int64]?
-  public var timeSkew: Int64?
+  public var usedSteps: [Int64]? { didSet { hasChanges = true } }
+  public var timeSkew: Int64? { didSet { hasChanges = true } }
   /// GA's skew detection: recent codes that matched far outside the window.
-  public var skewObservations: [SkewObservation]?
+  public var skewObservations: [SkewObservation]? { didSet { hasChanges = true } }
   /// GA's `LAST0`...`LAST9`: when each remote host last logged in.
-  public var lastLogins: [LastLogin]
+  public var lastLogins: [LastLogin] { didSet { hasChanges = true } }
   /// Wrong codes since the last success, for the back-off (extension line).
-  public var failures: FailureCount?
+  public var failures: FailureCount? { didSet { hasChanges = true } }
   /// Where codes are sent, for users without an app or as their fallback.
-  public var delivery: DeliveryAddress?
+  public var delivery: DeliveryAddress? { didSet { hasChanges = true } }
   /// The last code sent (its salted hash), until used, replaced or expired.
-  public var sentCode: SentCode?
+  public var sentCode: SentCode? { didSet { hasChanges = true } }
   /// When codes were sent, for `max_sends`.
-  public var deliveryTimes: [Int64]?
-  public var scratchCodes: [UInt32]
+  public var deliveryTimes: [Int64]? { didSet { hasChanges = true } }
+  public var scratchCodes: [UInt32] { didSet { hasChanges = true } }
 
   /// The order in which option lines appeared, so that a rewrite keeps it.
   var lineOrder: [OptionKey]
+
+  /// Whether anything was changed since the file was read: the store
+  /// writes only then.
+  public internal(set) var hasChanges = false
 
   public init(
     secret: SensitiveBytes, mode: Mode, algorithm: HashAlgorithm? = nil, digits: Int? = nil,

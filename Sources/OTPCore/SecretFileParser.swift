@@ -44,6 +44,7 @@ extension SecretFile {
     case (false, .some(let counter)): mode = .hotp(nextCounter: counter)
     case (false, nil): mode = .scratchCodesOnly
     }
+    hasChanges = false
   }
 
   /// Reads one option's value; false when the value is not valid for it.

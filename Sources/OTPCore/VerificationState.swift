@@ -8,7 +8,7 @@ public protocol VerificationState {
   /// Counts an answered attempt at `time`; false when it exceeds the limit.
   mutating func recordAttempt(at time: Int64) -> Bool
   /// Claims a TOTP step for good; false when it was claimed before. Steps
-  /// outside `window` can no longer be accepted and may be forgotten.
+  /// older than `window` can no longer be accepted and may be forgotten.
   mutating func claimTimeStep(_ step: Int64, window: ClosedRange<Int64>) -> Bool
   /// Moves the HOTP counter from `current` to `next` (never backwards);
   /// false when it no longer is `current`.
@@ -53,11 +53,17 @@ extension SecretFile: VerificationState {
   public mutating func claimTimeStep(_ step: Int64, window: ClosedRange<Int64>) -> Bool {
     guard var used = usedSteps else { return true }
     guard !used.contains(step) else { return false }
-    used = used.filter { window.contains($0) }
+    // Only steps older than the window are forgotten: a step ahead of it
+    // may be inside the window of a login judged a moment later (or after
+    // the clock stepped back). The list stays bounded all the same.
+    used = used.filter { $0 >= window.lowerBound }
     used.append(step)
-    usedSteps = used
+    usedSteps = Array(used.suffix(Self.maximumUsedSteps))
     return true
   }
+
+  /// More than any window (at most 100) can hold.
+  static let maximumUsedSteps = 256
 
   public mutating func advanceCounter(from current: UInt64, to next: UInt64) -> Bool {
     guard case .hotp(let stored) = mode, stored == current, next > current else { return false }
@@ -101,8 +107,9 @@ extension SecretFile: VerificationState {
   }
 
   public mutating func clearFailures() -> Int {
-    defer { failures = nil }
-    return failures?.count ?? 0
+    guard let count = failures?.count else { return 0 }  // no write when there is nothing to clear
+    failures = nil
+    return count
   }
 
   public mutating func recordLogin(from host: [UInt8], at time: Int64) {

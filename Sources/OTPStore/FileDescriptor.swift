@@ -47,9 +47,20 @@ final class FileDescriptor {
   }
 
   /// Reads the whole file from offset 0, refusing more than `limit` bytes.
-  /// Returns nil when the file is larger than the limit.
-  func readAll(limit: Int) throws(SystemError) -> SensitiveBytes? {
-    let buffer = SensitiveBytes(capacity: limit + 1)
+  /// Returns nil when the file is larger than the limit. The buffer is
+  /// sized from `expectedSize` (the file's fstat size): zeroing and wiping
+  /// 64 KiB for a 200-byte file was most of a login's cost.
+  func readAll(limit: Int, expectedSize: Int) throws(SystemError) -> SensitiveBytes? {
+    let guess = min(max(expectedSize, 0) + 1024, limit + 1)
+    let first = try read(capacity: guess)
+    // Filled to the brim: the file grew since fstat; read it at full size.
+    guard first.count == guess, guess < limit + 1 else { return first.count <= limit ? first : nil }
+    let full = try read(capacity: limit + 1)
+    return full.count <= limit ? full : nil
+  }
+
+  private func read(capacity: Int) throws(SystemError) -> SensitiveBytes {
+    let buffer = SensitiveBytes(capacity: capacity)
     var failure: SystemError? = nil
     buffer.fill { bytes in
       guard let base = bytes.baseAddress else { return 0 }
@@ -67,7 +78,7 @@ final class FileDescriptor {
       return total
     }
     if let failure { throw failure }
-    return buffer.count <= limit ? buffer : nil
+    return buffer
   }
 
   func writeAll(_ bytes: UnsafeRawBufferPointer) throws(SystemError) {

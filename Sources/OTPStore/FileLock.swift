@@ -22,4 +22,8 @@ enum FileLock {
       pause = min(pause * 2, 25_000_000)
     }
   }
+
+  static func unlock(_ file: FileDescriptor) {
+    _ = flock(file.raw, LOCK_UN)
+  }
 }

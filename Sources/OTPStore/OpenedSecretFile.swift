@@ -24,14 +24,25 @@ struct OpenedSecretFile {
     do throws(SystemError) { directoryInfo = try directory.status() } catch { throw .system(path: location.pathText, error) }
     let identity: Account? = directoryInfo.st_uid == 0 ? nil : location.account
     return try FileSystemIdentity.run(as: identity) { () throws(StoreError) -> OpenedSecretFile in
-      try openFile(name, in: directory, location: location, directoryOwner: directoryInfo.st_uid, identity: identity)
+      // A concurrent login may replace the file between the look and the
+      // open; the open then holds an unlinked file, and we look again.
+      for _ in 0..<16 {
+        if let opened = try openFile(
+          name, in: directory, location: location, directoryOwner: directoryInfo.st_uid, identity: identity)
+        {
+          return opened
+        }
+      }
+      throw .lockTimeout(path: location.pathText)
     }
   }
 
+  /// The file, checked; nil when it was replaced (unlinked) while we
+  /// looked, so the caller looks again.
   private static func openFile(
     _ name: [UInt8], in directory: FileDescriptor, location: SecretFileLocation, directoryOwner: UInt32,
     identity: Account?
-  ) throws(StoreError) -> OpenedSecretFile {
+  ) throws(StoreError) -> OpenedSecretFile? {
     let path = location.pathText
     // Classify before opening: opening a FIFO or a device can block or have
     // side effects, and O_NOFOLLOW alone does not say why it failed.
@@ -41,6 +52,7 @@ struct OpenedSecretFile {
       throw error.isNotFound ? .notFound(path: path) : .system(path: path, error)
     }
     if cshim_is_lnk(before.st_mode) != 0 { throw .unsafeFile(path: path, problem: .symlink) }
+    if before.st_nlink == 0 { return nil }
     // Checked before opening too, so that a file the user cannot open is
     // reported for what is wrong with it, not as "permission denied".
     try check(before, location: location, directoryOwner: directoryOwner)
@@ -55,6 +67,8 @@ struct OpenedSecretFile {
     }
     let info: stat
     do throws(SystemError) { info = try file.status() } catch { throw .system(path: path, error) }
+    // Unlinked since the look: replaced by another login. The caller retries.
+    if info.st_nlink == 0 { return nil }
     try check(info, location: location, directoryOwner: directoryOwner)
     return OpenedSecretFile(
       directory: directory, name: name, file: file, info: info, identity: identity, pathText: path)
@@ -88,7 +102,9 @@ struct OpenedSecretFile {
   /// The file's bytes, parsed.
   func parse() throws(StoreError) -> SecretFile {
     let read: SensitiveBytes?
-    do throws(SystemError) { read = try file.readAll(limit: SecretFileLocation.maximumSize) } catch {
+    do throws(SystemError) {
+      read = try file.readAll(limit: SecretFileLocation.maximumSize, expectedSize: Int(info.st_size))
+    } catch {
       throw .system(path: pathText, error)
     }
     guard let bytes = read else {
@@ -99,6 +115,15 @@ struct OpenedSecretFile {
     } catch {
       throw .malformed(path: pathText, error: error)
     }
+  }
+
+  /// True when the open file still has the size, times and inode it had
+  /// when it was read: nothing wrote to it in place since.
+  func isUnchanged() -> Bool {
+    guard let now = try? file.status() else { return false }
+    return now.st_ino == info.st_ino && now.st_dev == info.st_dev && now.st_size == info.st_size
+      && now.st_mtim.tv_sec == info.st_mtim.tv_sec && now.st_mtim.tv_nsec == info.st_mtim.tv_nsec
+      && now.st_ctim.tv_sec == info.st_ctim.tv_sec && now.st_ctim.tv_nsec == info.st_ctim.tv_nsec
   }
 
   /// True while the path still names this very file (it was not replaced

@@ -18,12 +18,25 @@ public struct SecretFileStore: Sendable {
   }
 
   /// Reads the file without locking (a replace is atomic, so a reader sees
-  /// the old or the new file). For the checks made before prompting.
+  /// the old or the new file).
   public func read() throws(StoreError) -> SecretFile {
+    try snapshot().file
+  }
+
+  /// The file as read before a prompt, with the open file kept, so that the
+  /// update after the answer need not walk, open, read and parse it again
+  /// when nothing has changed in between.
+  public struct Snapshot {
+    public let file: SecretFile
+    let opened: OpenedSecretFile
+  }
+
+  public func snapshot() throws(StoreError) -> Snapshot {
     let opened = try OpenedSecretFile.open(location)
-    return try FileSystemIdentity.run(as: opened.identity) { () throws(StoreError) -> SecretFile in
+    let file = try FileSystemIdentity.run(as: opened.identity) { () throws(StoreError) -> SecretFile in
       try opened.parse()
     }
+    return Snapshot(file: file, opened: opened)
   }
 
   /// The outcome of `update`: what `decide` returned, and whether the new
@@ -42,26 +55,53 @@ public struct SecretFileStore: Sendable {
   /// Locks the file, reads it, lets `decide` change it, and writes it back
   /// if anything changed, all before the lock is released. Two concurrent
   /// updates are serialised, so both can never accept the same code.
-  public func update<Result>(_ decide: (inout SecretFile) -> Result) throws(StoreError) -> Update<Result> {
-    let opened = try openLocked()
+  ///
+  /// With the `snapshot` read before the prompt, the file is locked through
+  /// the descriptor kept then; its parsed contents are reused if the path
+  /// still names it and nothing wrote to it since (a writer always replaces
+  /// the file, so a change shows as a new inode or new times).
+  public func update<Result>(from snapshot: Snapshot? = nil, _ decide: (inout SecretFile) -> Result)
+    throws(StoreError) -> Update<Result>
+  {
+    let (opened, reused) = try lockedFile(reusing: snapshot)
+    // The snapshot's descriptor outlives this call: its lock must not, or a
+    // later update in the same login would wait for it.
+    defer { FileLock.unlock(opened.file) }
     return try FileSystemIdentity.run(as: opened.identity) { () throws(StoreError) -> Update<Result> in
-      var file = try opened.parse()
-      let before = file.serialized()
+      var file: SecretFile
+      if let reused { file = reused } else { file = try opened.parse() }
       let result = decide(&file)
-      let after = file.serialized()
-      let unchanged = before.withUnsafeBytes { old in
-        after.withUnsafeBytes { new in old.count == new.count && old.elementsEqual(new) }
-      }
-      guard !unchanged else { return Update(result: result, unchanged: true, writeError: nil) }
+      guard file.hasChanges else { return Update(result: result, unchanged: true, writeError: nil) }
       do throws(StoreError) {
         try AtomicReplace.write(
-          after, to: opened.name, in: opened.directory, owner: fileOwner(opened.info),
+          file.serialized(), to: opened.name, in: opened.directory, owner: fileOwner(opened.info),
           mode: UInt32(opened.info.st_mode) & 0o7777, placement: .replace, pathText: opened.pathText)
       } catch {
         return Update(result: result, unchanged: false, writeError: error)
       }
       return Update(result: result, unchanged: false, writeError: nil)
     }
+  }
+
+  /// The snapshot's file, locked, when it is still the file at the path
+  /// (with its parsed contents if unchanged); otherwise the file opened anew.
+  private func lockedFile(reusing snapshot: Snapshot?) throws(StoreError) -> (OpenedSecretFile, SecretFile?) {
+    if let snapshot {
+      do throws(SystemError) {
+        try FileLock.lock(snapshot.opened.file, timeout: lockTimeout)
+      } catch {
+        if error.code == ETIMEDOUT { throw .lockTimeout(path: location.pathText) }
+        throw .system(path: location.pathText, error)
+      }
+      if snapshot.opened.isStillAtPath() && snapshot.opened.isUnchanged() {
+        return (snapshot.opened, snapshot.file)
+      }
+      // Replaced or written in place: open it anew, with every check. Our
+      // own lock must go first: flock locks belong to the open file, so a
+      // second open of the same file would wait for the first.
+      FileLock.unlock(snapshot.opened.file)
+    }
+    return (try openLocked(), nil)
   }
 
   /// Writes a new secret file: owned by `owner` with `mode`, in a directory

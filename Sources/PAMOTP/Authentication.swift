@@ -46,9 +46,9 @@ struct Authentication {
     case .promptThenRefuse(let outcome): return promptAnyway(then: refusal(outcome))
     }
 
-    let token: SecretFile
+    let snapshot: SecretFileStore.Snapshot
     do throws(StoreError) {
-      token = try store.read()
+      snapshot = try store.snapshot()
     } catch {
       if case .notFound = error {
         return options.nullOK
@@ -56,6 +56,7 @@ struct Authentication {
       }
       return promptAnyway(then: refusal(.unusableSecret(error)))
     }
+    let token = snapshot.file
     if options.debug { pam.log(LOG_DEBUG, "\(context) secret=\(store.location.pathText)") }
 
     switch Verifier(token: token, settings: options.verificationSettings).admission(at: now(), remoteHost: remoteHost) {
@@ -68,19 +69,20 @@ struct Authentication {
     // may carry the code at its end.
     if options.useFirstPass || options.tryFirstPass {
       if let earlier = pam.authenticationToken() {
-        let outcome = verify(AnswerReadings(combined: earlier), store: store)
+        let outcome = verify(AnswerReadings(combined: earlier), store: store, snapshot: snapshot)
         guard options.tryFirstPass, outcome.mayPromptAfterFirstPass else { return outcome }
       } else if options.useFirstPass {
         return .refused(.malformedAnswer)
       }
     }
-    return promptAndVerify(token: token, store: store)
+    return promptAndVerify(snapshot: snapshot, store: store)
   }
 
   /// The prompts. With a delivery address (and `deliver=`), a user without
   /// an app is sent a code first; a user with one is offered a code by
   /// e-mail or SMS instead; an empty answer asks for a new code.
-  private func promptAndVerify(token: SecretFile, store: SecretFileStore) -> Outcome {
+  private func promptAndVerify(snapshot: SecretFileStore.Snapshot, store: SecretFileStore) -> Outcome {
+    let token = snapshot.file
     let delivery = options.deliveryCommand == nil ? nil : token.delivery
     var sender = delivery.map { CodeSender(authentication: self, store: store, address: $0, digits: token.effectiveDigits) }
     var prompt = promptText
@@ -103,7 +105,7 @@ struct Authentication {
       }
       guard answer.isEmpty, let address = delivery, !options.forwardPass else {
         let readings = options.forwardPass ? AnswerReadings(combined: answer) : AnswerReadings(code: answer)
-        return verify(readings, store: store)
+        return verify(readings, store: store, snapshot: snapshot)
       }
       switch sender?.send(requested: true) {
       case .failure(let outcome)?: return outcome
@@ -120,14 +122,18 @@ struct Authentication {
   static let maximumPrompts = 4
 
   /// Phase two: lock, read again, judge, write back, unlock.
-  private func verify(_ readings: AnswerReadings, store: SecretFileStore) -> Outcome {
+  private func verify(_ readings: AnswerReadings, store: SecretFileStore, snapshot: SecretFileStore.Snapshot)
+    -> Outcome
+  {
     if options.decoy { return .refused(.decoy) }
-    let now = now()
     let settings = options.verificationSettings
     let host = remoteHost
     let update: SecretFileStore.Update<(verdict: Verdict, digits: Int, earlierFailures: Int)>
     do throws(StoreError) {
-      update = try store.update { file in
+      update = try store.update(from: snapshot) { file in
+        // The time is read under the lock: logins judged one after another
+        // then see time move forward, never back.
+        let now = now()
         let earlierFailures = file.failures?.count ?? 0
         let verifier = Verifier(token: file, settings: settings)
         let verdict = verifier.verify(

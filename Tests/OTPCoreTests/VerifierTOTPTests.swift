@@ -50,10 +50,22 @@ struct VerifierTOTPTests {
     #expect(file.usedSteps == nil)
   }
 
-  @Test func usedStepsOutsideTheWindowAreForgotten() throws {
+  @Test func usedStepsOlderThanTheWindowAreForgotten() throws {
     var file = try totpFile("\" DISALLOW_REUSE 100 \(step - 1)\n")
     _ = Verifier(token: file).verify(answer: code(file, step: step), at: now, remoteHost: nil, state: &file)
     #expect(file.usedSteps == [step - 1, step])
+  }
+
+  /// Found by 64 concurrent logins at a step boundary: a login judged with
+  /// an earlier time than the one before it must not forget a step ahead of
+  /// its window, or that step's code is accepted again.
+  @Test func aStepAheadOfTheWindowIsNeverForgotten() throws {
+    var file = try totpFile()
+    let later = now + 30
+    #expect(Verifier(token: file).verify(answer: code(file, step: step + 2), at: later, remoteHost: nil, state: &file).isAccepted)
+    #expect(Verifier(token: file).verify(answer: code(file, step: step - 1), at: now, remoteHost: nil, state: &file).isAccepted)
+    #expect(file.usedSteps == [step + 2, step - 1])
+    #expect(Verifier(token: file).verify(answer: code(file, step: step + 2), at: later, remoteHost: nil, state: &file) == .refused(.replayedCode))
   }
 
   @Test func storedSkewMovesTheWindow() throws {
