@@ -41,7 +41,9 @@ int cshim_spawn(const char *path, char *const argv[], char *const envp[], int st
   // sshd and sudo block or catch signals; the command must start clean.
   if (!error) error = posix_spawnattr_setsigmask(&attributes, &none);
   if (!error) error = posix_spawnattr_setsigdefault(&attributes, &all);
-  if (!error) error = posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  // Its own process group, so that a time limit can kill what it started too.
+  if (!error) error = posix_spawnattr_setpgroup(&attributes, 0);
+  if (!error) error = posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
   if (!error) error = posix_spawn_file_actions_adddup2(&actions, stdin_fd, 0);
   if (!error) error = posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
   if (!error) error = posix_spawn_file_actions_adddup2(&actions, 1, 2);

@@ -21,22 +21,29 @@ public struct DeliverySettings: Equatable, Sendable {
 public enum SendDecision: Equatable, Sendable {
   /// Send a new code now (it replaces any earlier one).
   case send
-  /// A code sent moments ago is still good: do not send another yet.
+  /// At the start of a login: a code sent earlier still works; ask for it.
+  case useExisting
+  /// A new code was asked for moments after the last one.
   case tooSoon(retryAfter: Int64)
-  /// `max_sends` reached.
+  /// `max_sends` reached, but the last code still works.
+  case tooManyButExistingWorks
+  /// `max_sends` reached and no code works.
   case tooMany
 }
 
 extension SecretFile {
   /// Whether a new code may be sent at `now`. `requested` is true when the
   /// user asked for one (an empty answer); at the start of a login a code
-  /// still fresh from an earlier attempt is used instead of a new one.
+  /// that still works is asked for instead of sending another.
   public func sendDecision(at now: Int64, settings: DeliverySettings, requested: Bool) -> SendDecision {
-    if let sent = sentCode, sent.sent <= now, now < sent.sent + settings.resendAfter, sent.expires > now {
+    let working = sentCode.map { $0.sent <= now && now < $0.expires } ?? false
+    if working, !requested { return .useExisting }
+    if working, let sent = sentCode, now < sent.sent + settings.resendAfter {
       return .tooSoon(retryAfter: sent.sent + settings.resendAfter - now)
     }
     let recent = (deliveryTimes ?? []).filter { $0 > now - settings.sendWindow && $0 <= now }
-    return recent.count >= settings.maximumSends ? .tooMany : .send
+    if recent.count >= settings.maximumSends { return working ? .tooManyButExistingWorks : .tooMany }
+    return .send
   }
 
   /// Records a code about to be sent: the old one stops working.

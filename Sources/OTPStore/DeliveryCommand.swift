@@ -111,7 +111,9 @@ public struct DeliveryCommand: Sendable {
         throw .couldNotStart(.last(.wait))
       }
       if cshim_monotonic_ns() >= deadline {
-        _ = kill(pid, SIGKILL)
+        // The whole group: a script's msmtp or curl must not deliver a code
+        // the module has given up on.
+        _ = kill(-pid, SIGKILL)
         while waitpid(pid, &status, 0) < 0 && cshim_errno() == EINTR {}
         throw .timedOut
       }

@@ -110,7 +110,7 @@ struct Authentication {
       switch sender?.send(requested: true) {
       case .failure(let outcome)?: return outcome
       case .tooSoon(let seconds)?:
-        pam.tell("A code was sent moments ago; you can ask for a new one in \(seconds) seconds.")
+        pam.tell("A code was sent moments ago; you can ask for a new one in \(seconds) second\(seconds == 1 ? "" : "s").")
       default: break
       }
       prompt = Array("Code sent \(address.channel.phrase) to \(address.masked): ".utf8)
@@ -190,7 +190,8 @@ struct Authentication {
     let verifier = Verifier(token: token, settings: options.verificationSettings)
     switch verifier.admission(at: now(), remoteHost: remoteHost) {
     case .backingOff(let until):
-      pam.tell("Too many wrong codes; try again in \(until - now()) seconds.", isError: true)
+      let wait = until - now()
+      pam.tell("Too many wrong codes; try again in \(wait) second\(wait == 1 ? "" : "s").", isError: true)
       return refusal(.refused(.backingOff))
     default:
       pam.tell("Too many verification attempts; try again later.", isError: true)

@@ -14,7 +14,9 @@ struct CodeSender {
 
   enum Result {
     case sent
-    /// A code sent moments ago is still good.
+    /// A code sent earlier still works: ask for it.
+    case useExisting
+    /// A code sent moments ago still works; a new one later.
     case tooSoon(seconds: Int64)
     case failure(Outcome)
   }
@@ -48,7 +50,11 @@ struct CodeSender {
       return .failure(.unusableSecret(error))
     }
     switch update.result {
+    case .useExisting: return .useExisting
     case .tooSoon(let seconds): return .tooSoon(seconds: seconds)
+    case .tooManyButExistingWorks:
+      pam.tell("Too many codes were sent recently; enter the last one you received.", isError: true)
+      return .useExisting
     case .tooMany:
       pam.tell("Too many codes were sent recently; try again later.", isError: true)
       return .failure(.refused(.tooManyDeliveries))

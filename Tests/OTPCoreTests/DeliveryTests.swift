@@ -65,10 +65,20 @@ struct DeliveryTests {
     #expect(file.sendDecision(at: now + 30, settings: settings, requested: true) == .send)
   }
 
-  @Test func atMostMaxSendsPerWindow() throws {
+  @Test func aNewLoginAsksForACodeThatStillWorks() throws {
+    var file = try file()
+    file.recordSentCode(Array("111111".utf8), salt: salt, at: now, settings: settings)
+    #expect(file.sendDecision(at: now + 200, settings: settings, requested: false) == .useExisting)
+    #expect(file.sendDecision(at: now + 300, settings: settings, requested: false) == .send)
+  }
+
+  @Test func atMostMaxSendsPerWindowButTheLastCodeStillWorks() throws {
     var file = try file()
     for index: Int64 in 0..<3 { file.recordSentCode(Array("111111".utf8), salt: salt, at: now + index * 40, settings: settings) }
-    #expect(file.sendDecision(at: now + 200, settings: settings, requested: true) == .tooMany)
+    // The third code (sent at +80) works until +380: ask for it, send none.
+    #expect(file.sendDecision(at: now + 200, settings: settings, requested: true) == .tooManyButExistingWorks)
+    #expect(file.sendDecision(at: now + 200, settings: settings, requested: false) == .useExisting)
+    #expect(file.sendDecision(at: now + 400, settings: settings, requested: true) == .tooMany)
     #expect(file.sendDecision(at: now + 3601, settings: settings, requested: true) == .send)
   }
 

@@ -45,8 +45,8 @@ long cshim_getrandom(void *buffer, size_t length);
 
 /// Starts `path` with `argv` and `envp` (no shell), standard input from
 /// `stdin_fd`, standard output and error to /dev/null, no other descriptor
-/// of the host open, all signals at their defaults and unblocked. Returns 0
-/// and the child's pid, or an errno value.
+/// of the host open, all signals at their defaults and unblocked, in a
+/// process group of its own (its pid). Returns 0 and the pid, or an errno.
 int cshim_spawn(const char *path, char *const argv[], char *const envp[], int stdin_fd, pid_t *pid);
 
 /// pipe2 with O_CLOEXEC.

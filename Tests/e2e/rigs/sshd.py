@@ -129,6 +129,9 @@ class SshSession:
     once). Without a command: an interactive login shell on a remote
     terminal (`-tt`), where sshd shows PAM's messages after the login."""
 
+    # The prompts it recognises; an instance may add others (as ssh shows them).
+    prompts = PROMPTS
+
     def __init__(self, port: int, user: str, command: str | None, known_hosts: Path,
                  identity: Path | None = None, timeout: float = 20):
         options = [
@@ -154,12 +157,12 @@ class SshSession:
     def next_prompt(self):
         """The kind of the next prompt ("password", "code"), or None once
         ssh has exited."""
-        patterns = list(PROMPTS) + [pexpect.EOF]
+        patterns = list(self.prompts) + [pexpect.EOF]
         index = self.child.expect_exact(patterns)
-        if index == len(PROMPTS):
+        if index == len(self.prompts):
             self.attempt.output = self.child.before
             return None
-        kind = PROMPTS[patterns[index]]
+        kind = self.prompts[patterns[index]]
         self.attempt.prompts.append(kind)
         return kind
 
