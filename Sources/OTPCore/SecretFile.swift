@@ -210,9 +210,13 @@ public enum OptionKey: Equatable, Sendable {
     .resettingTimeSkew, .digits, .algorithm, .failures, .deliver, .deliveryCode, .deliveries,
   ]
 
+  /// The keys' names as bytes, built once: parsing compares every option
+  /// line against them.
+  static let fixedKeyNames: [(key: OptionKey, name: [UInt8])] = fixedKeys.map { ($0, Array($0.name.utf8)) }
+
   init?(name: ArraySlice<UInt8>) {
-    for key in Self.fixedKeys where Array(key.name.utf8) == Array(name) {
-      self = key
+    for entry in Self.fixedKeyNames where entry.name.count == name.count && entry.name.elementsEqual(name) {
+      self = entry.key
       return
     }
     let prefix = Array("LAST".utf8)

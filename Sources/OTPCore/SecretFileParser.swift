@@ -5,7 +5,15 @@ extension SecretFile {
   /// a stray line is an error naming the line, never a guess.
   public init(parsing bytes: UnsafeRawBufferPointer) throws(SecretFileError) {
     guard !bytes.isEmpty else { throw SecretFileError(line: 0, .empty) }
-    var lines = LineReader(bytes)
+    // One copy of the file, sliced line by line (no copy per line), wiped
+    // when parsing ends: it holds the secret.
+    var text = Array(bytes)
+    defer { SensitiveBytes.wipe(&text) }
+    try self.init(parsingText: text)
+  }
+
+  private init(parsingText text: [UInt8]) throws(SecretFileError) {
+    var lines = LineReader(text)
     guard let (secretLine, _) = lines.next() else { throw SecretFileError(line: 1, .empty) }
     if secretLine.contains(0) { throw SecretFileError(line: 1, .containsNUL) }
 
@@ -147,17 +155,17 @@ extension SecretFile {
 
 /// Splits a file into lines on `\n`, dropping a `\r` before it.
 struct LineReader {
-  private let bytes: UnsafeRawBufferPointer
+  private let bytes: [UInt8]
   private var offset = 0
   private var number = 0
 
-  init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+  init(_ bytes: [UInt8]) { self.bytes = bytes }
 
   mutating func next() -> (ArraySlice<UInt8>, Int)? {
     guard offset < bytes.count else { return nil }
     var end = offset
     while end < bytes.count && bytes[end] != ASCII.newline { end += 1 }
-    var line = ArraySlice(bytes[offset..<end])
+    var line = bytes[offset..<end]
     if line.last == ASCII.carriageReturn { line = line.dropLast() }
     offset = end + 1
     number += 1

@@ -77,7 +77,7 @@ public struct DeliveryCommand: Sendable {
     let location = SecretFileLocation(path: path, account: .root, allowedPermissions: 0o755)
     do throws(StoreError) {
       let (directories, name) = try location.components()
-      let directory = try PathWalk.openParent(of: location, directories: directories)
+      let (directory, _) = try PathWalk.openParent(of: location, directories: directories)
       var info = stat()
       guard withCString(name, { fstatat(directory.raw, $0, &info, AT_SYMLINK_NOFOLLOW) }) == 0 else {
         let error = SystemError.last(.stat)

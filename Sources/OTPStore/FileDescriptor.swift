@@ -52,14 +52,16 @@ final class FileDescriptor {
   /// 64 KiB for a 200-byte file was most of a login's cost.
   func readAll(limit: Int, expectedSize: Int) throws(SystemError) -> SensitiveBytes? {
     let guess = min(max(expectedSize, 0) + 1024, limit + 1)
-    let first = try read(capacity: guess)
+    let first = try read(capacity: guess, stopAfter: expectedSize)
     // Filled to the brim: the file grew since fstat; read it at full size.
     guard first.count == guess, guess < limit + 1 else { return first.count <= limit ? first : nil }
-    let full = try read(capacity: limit + 1)
+    let full = try read(capacity: limit + 1, stopAfter: limit + 1)
     return full.count <= limit ? full : nil
   }
 
-  private func read(capacity: Int) throws(SystemError) -> SensitiveBytes {
+  /// Reads until end of file, the buffer is full, or `stopAfter` bytes are
+  /// in (the size fstat reported: no need for a read that returns nothing).
+  private func read(capacity: Int, stopAfter: Int) throws(SystemError) -> SensitiveBytes {
     let buffer = SensitiveBytes(capacity: capacity)
     var failure: SystemError? = nil
     buffer.fill { bytes in
@@ -74,6 +76,7 @@ final class FileDescriptor {
         }
         if count == 0 { break }
         total += count
+        if total >= stopAfter && stopAfter > 0 { break }
       }
       return total
     }

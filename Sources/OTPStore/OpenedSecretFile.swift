@@ -19,9 +19,7 @@ struct OpenedSecretFile {
   /// Walks to the directory and opens the file in it, checking both.
   static func open(_ location: SecretFileLocation) throws(StoreError) -> OpenedSecretFile {
     let (directories, name) = try location.components()
-    let directory = try PathWalk.openParent(of: location, directories: directories)
-    let directoryInfo: stat
-    do throws(SystemError) { directoryInfo = try directory.status() } catch { throw .system(path: location.pathText, error) }
+    let (directory, directoryInfo) = try PathWalk.openParent(of: location, directories: directories)
     let identity: Account? = directoryInfo.st_uid == 0 ? nil : location.account
     return try FileSystemIdentity.run(as: identity) { () throws(StoreError) -> OpenedSecretFile in
       // A concurrent login may replace the file between the look and the

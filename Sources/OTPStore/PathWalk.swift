@@ -10,8 +10,9 @@ import OTPCore
 /// the check pam_oath lacked (CVE-2024-47191): with it, a user cannot
 /// redirect the module to another file by swapping a directory for a link.
 enum PathWalk {
+  /// The directory, open, and its status as checked.
   static func openParent(of location: SecretFileLocation, directories: [[UInt8]])
-    throws(StoreError) -> FileDescriptor
+    throws(StoreError) -> (directory: FileDescriptor, info: stat)
   {
     var current: FileDescriptor
     do throws(SystemError) {
@@ -19,23 +20,23 @@ enum PathWalk {
     } catch {
       throw .system(path: "/", error)
     }
-    try check(current, path: [UInt8(ascii: "/")], location: location)
+    var info = try check(current, path: [UInt8(ascii: "/")], location: location)
     var walked: [UInt8] = []
     for (index, component) in directories.enumerated() {
       walked += [UInt8(ascii: "/")] + component
       let isLast = index == directories.count - 1
       current = try openDirectory(component, in: current, walked: walked, readable: isLast)
-      try check(current, path: walked, location: location)
+      info = try check(current, path: walked, location: location)
     }
     if directories.isEmpty {
       // The file sits in `/` itself; reopen it readable so it can be synced.
-      do {
+      do throws(SystemError) {
         current = try FileDescriptor.open(at: AT_FDCWD, Array("/".utf8), flags: O_RDONLY | O_DIRECTORY)
       } catch {
         throw .system(path: "/", error)
       }
     }
-    return current
+    return (current, info)
   }
 
   /// Opens one component without following a link. The last directory is
@@ -62,8 +63,9 @@ enum PathWalk {
   /// A directory is safe when it is owned by root or the file's owner and no
   /// one else can write to it. A sticky directory owned by root (`/tmp`) is
   /// allowed: others can add entries there but not replace ours.
+  @discardableResult
   private static func check(_ directory: FileDescriptor, path: [UInt8], location: SecretFileLocation)
-    throws(StoreError)
+    throws(StoreError) -> stat
   {
     let text = String(decoding: path, as: UTF8.self)
     let info: stat
@@ -79,5 +81,6 @@ enum PathWalk {
     guard !writableByOthers || stickyRootOwned else {
       throw .unsafeDirectory(path: text, problem: .writableByOthers(mode: mode))
     }
+    return info
   }
 }

@@ -110,9 +110,7 @@ public struct SecretFileStore: Sendable {
   /// updating it finishes before it goes.
   public func create(_ file: SecretFile, owner: Account, mode: UInt32, replacing: Bool) throws(StoreError) {
     let (directories, name) = try location.components()
-    let directory = try PathWalk.openParent(of: location, directories: directories)
-    let directoryInfo: stat
-    do throws(SystemError) { directoryInfo = try directory.status() } catch { throw .system(path: location.pathText, error) }
+    let (directory, directoryInfo) = try PathWalk.openParent(of: location, directories: directories)
     let identity: Account? = directoryInfo.st_uid == 0 ? nil : location.account
     var held: OpenedSecretFile? = nil
     if replacing {

@@ -39,23 +39,39 @@ struct Authentication {
   }
 
   private func authenticate() -> Outcome {
-    let store: SecretFileStore
-    switch locateSecret() {
+    // The user database is asked only when needed: most secret files are
+    // root's in root's directory, and need no account to be checked.
+    var lookedUp = needsAccount
+    var store: SecretFileStore
+    switch locateSecret(lookUpUser: lookedUp) {
     case .found(let located): store = located
     case .problem(let outcome): return outcome
     case .promptThenRefuse(let outcome): return promptAnyway(then: refusal(outcome))
     }
 
-    let snapshot: SecretFileStore.Snapshot
-    do throws(StoreError) {
-      snapshot = try store.snapshot()
-    } catch {
-      if case .notFound = error {
-        return options.nullOK
-          ? .notEnrolled(ignored: true) : promptAnyway(then: refusal(.notEnrolled(ignored: false)))
+    var snapshot: SecretFileStore.Snapshot? = nil
+    while snapshot == nil {
+      do throws(StoreError) {
+        snapshot = try store.snapshot()
+      } catch {
+        // Something not root's on the way, or no file: now the account matters.
+        if !lookedUp, error.involvesTheAccount {
+          lookedUp = true
+          switch locateSecret(lookUpUser: true) {
+          case .found(let located): store = located
+          case .problem(let outcome): return outcome
+          case .promptThenRefuse(let outcome): return promptAnyway(then: refusal(outcome))
+          }
+          continue
+        }
+        if case .notFound = error {
+          return options.nullOK
+            ? .notEnrolled(ignored: true) : promptAnyway(then: refusal(.notEnrolled(ignored: false)))
+        }
+        return promptAnyway(then: refusal(.unusableSecret(error)))
       }
-      return promptAnyway(then: refusal(.unusableSecret(error)))
     }
+    guard let snapshot else { return .refused(.malformedAnswer) }
     let token = snapshot.file
     if options.debug { pam.log(LOG_DEBUG, "\(context) secret=\(store.location.pathText)") }
 
@@ -205,12 +221,21 @@ struct Authentication {
     case promptThenRefuse(Outcome)
   }
 
+  /// Whether the path or `user=` needs the account before anything is read.
+  private var needsAccount: Bool {
+    options.fixedUser != nil || SecretPathTemplate.usesHome(options.secretTemplate)
+  }
+
   /// The secret file's path and owner, from the options and the user.
-  private func locateSecret() -> Location {
+  /// Without `lookUpUser` the owner is taken to be root throughout, which
+  /// is the stricter check; anything else makes the caller look the user up.
+  private func locateSecret(lookUpUser: Bool) -> Location {
     guard UserName.isValid(user) else { return .promptThenRefuse(.unknownUser(reason: "invalid user name")) }
-    let account: Account
+    var account = Account.root
     var home: [UInt8]? = nil
-    if let fixed = options.fixedUser {
+    if !lookUpUser {
+      // No lookup: root must own everything on the way.
+    } else if let fixed = options.fixedUser {
       guard let record = UserDatabase.lookup(nameOrUID: fixed) else {
         return .problem(.badConfiguration(reason: "user= account not found"))
       }
@@ -264,5 +289,17 @@ struct Authentication {
 
   private func log(_ outcome: Outcome) {
     pam.log(outcome.logPriority, "\(context) \(outcome.logText)")
+  }
+}
+
+extension StoreError {
+  /// Errors whose meaning depends on the user's account: a directory or
+  /// file that is not root's may be the user's own, and a missing file may
+  /// belong to a user who does not exist.
+  var involvesTheAccount: Bool {
+    switch self {
+    case .notFound, .unsafeDirectory(_, .ownedBy), .unsafeFile(_, .ownedBy): true
+    default: false
+    }
   }
 }
