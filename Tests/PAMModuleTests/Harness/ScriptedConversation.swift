@@ -12,6 +12,10 @@ final class ScriptedConversation: @unchecked Sendable {
     case again
     /// Returns `PAM_CONV_ERR`.
     case fail
+    /// Returns `PAM_SUCCESS` with no text for this prompt (a NULL `resp`).
+    case noAnswer
+    /// Returns `PAM_SUCCESS` with no responses at all (a NULL array).
+    case noResponses
   }
 
   struct Message: Equatable, CustomStringConvertible, Sendable {
@@ -74,6 +78,8 @@ final class ScriptedConversation: @unchecked Sendable {
         case .answer(let text): answers.append(text)
         case .again: return .failure(ConversationStatus(PAM_CONV_AGAIN))
         case .fail: return .failure(ConversationStatus(PAM_CONV_ERR))
+        case .noAnswer: answers.append(nil)
+        case .noResponses: return .failure(ConversationStatus(PAM_SUCCESS))
         }
       }
       return .success(answers)
