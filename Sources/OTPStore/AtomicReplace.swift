@@ -16,18 +16,12 @@ enum AtomicReplace {
     case createOnly
   }
 
+  /// `underLock`: the caller holds the secret file's lock (an update).
   static func write(
     _ contents: SensitiveBytes, to name: [UInt8], in directory: FileDescriptor, owner: Account?, mode: UInt32,
-    placement: Placement, pathText: String
+    placement: Placement, underLock: Bool = false, pathText: String
   ) throws(StoreError) {
-    let temporary = try temporaryName(for: name)
-    let file: FileDescriptor
-    do {
-      file = try FileDescriptor.open(
-        at: directory.raw, temporary, flags: O_WRONLY | O_CREAT | O_EXCL, mode: 0o600)
-    } catch {
-      throw .system(path: pathText, error)
-    }
+    let (temporary, file) = try createTemporary(for: name, in: directory, underLock: underLock, pathText: pathText)
     do throws(SystemError) {
       if let owner, geteuid() == 0 {
         guard fchown(file.raw, owner.uid, owner.gid) == 0 else { throw SystemError.last(.chown) }
@@ -53,6 +47,29 @@ enum AtomicReplace {
       withCString(to) { target in cshim_rename(directory.raw, source, target, placement == .createOnly ? 1 : 0) }
     }
     guard result == 0 else { throw .last(.rename) }
+  }
+
+  /// The new file, created exclusively. An update runs under the secret
+  /// file's lock, so it uses one fixed name, `.NAME.update~`: a file of that
+  /// name can only be left by a writer that crashed, and is removed, so
+  /// crashes never pile up stray files. Other writes hold no lock and take a
+  /// random name, `.NAME.XXXXXXXXXXXXXXXX~`.
+  private static func createTemporary(
+    for name: [UInt8], in directory: FileDescriptor, underLock: Bool, pathText: String
+  ) throws(StoreError) -> ([UInt8], FileDescriptor) {
+    let temporary = underLock ? [UInt8(ascii: ".")] + name + Array(".update~".utf8) : try temporaryName(for: name)
+    for attempt in 0..<2 {
+      do throws(SystemError) {
+        let file = try FileDescriptor.open(at: directory.raw, temporary, flags: O_WRONLY | O_CREAT | O_EXCL, mode: 0o600)
+        return (temporary, file)
+      } catch {
+        // Unlinking removes a stray (even a planted link), never its target.
+        guard error.code == EEXIST, underLock, attempt == 0,
+          withCString(temporary, { unlinkat(directory.raw, $0, 0) }) == 0
+        else { throw .system(path: pathText, error) }
+      }
+    }
+    throw .system(path: pathText, SystemError(.open, code: EEXIST))
   }
 
   /// `.NAME.XXXXXXXXXXXXXXXX~`: hidden, unique, and never a name the module

@@ -75,7 +75,7 @@ public struct SecretFileStore: Sendable {
       do throws(StoreError) {
         try AtomicReplace.write(
           file.serialized(), to: opened.name, in: opened.directory, owner: fileOwner(opened.info),
-          mode: UInt32(opened.info.st_mode) & 0o7777, placement: .replace, pathText: opened.pathText)
+          mode: UInt32(opened.info.st_mode) & 0o7777, placement: .replace, underLock: true, pathText: opened.pathText)
       } catch {
         return Update(result: result, unchanged: false, writeError: error)
       }

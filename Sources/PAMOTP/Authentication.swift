@@ -21,8 +21,9 @@ struct Authentication {
     do throws(ModuleOptions.ParseError) {
       options = try ModuleOptions.parse(arguments)
     } catch {
-      pam.log(LOG_ERR, "\(LogFields.context(pam, user: pam.item(PAM_USER))) \(error.description)")
-      return .badConfiguration(reason: error.description)
+      let outcome = Outcome.badConfiguration(reason: error.description)
+      pam.log(outcome.logPriority, "\(LogFields.context(pam, user: pam.item(PAM_USER))) \(outcome.logText)")
+      return outcome
     }
     let user: [UInt8]
     do throws(PAMHandle.ConversationFailure) {

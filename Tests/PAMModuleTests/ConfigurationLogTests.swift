@@ -26,7 +26,7 @@ extension SyslogTests {
       // The option named, after the context fields (no user asked for yet).
       let logged_message = try logged.onlyMessage()
       #expect(logged_message.hasPrefix("user=nobody service="), "\(logged_message)")
-      #expect(logged_message.hasSuffix(" " + message), "\(logged_message)")
+      #expect(logged_message.hasSuffix(" result=error reason=\"\(message)\""), "\(logged_message)")
       #expect(logged.lines.first?.severity == LOG_ERR)
     }
 

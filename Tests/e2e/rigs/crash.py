@@ -80,6 +80,8 @@ class CrashRig:
         )
 
     def strays(self) -> list:
-        """Temporary files a killed write left beside the secret file."""
-        pattern = re.compile(rf"^\.{re.escape(self.user)}\.[0-9a-f]{{16}}~$")
+        """Temporary files a killed write left beside the secret file: an
+        update's `.USER.update~` (at most one: the next update replaces it),
+        or a random `.USER.XXXXXXXXXXXXXXXX~` from enrolment."""
+        pattern = re.compile(rf"^\.{re.escape(self.user)}\.([0-9a-f]{{16}}|update)~$")
         return sorted(name for name in os.listdir(self.secrets) if pattern.match(name))
