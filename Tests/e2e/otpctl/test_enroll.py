@@ -1,50 +1,34 @@
 """otpctl, run as a program: enrolment at the default location, --secret-file, overwriting, --json, --confirm."""
 
-
 import json
 import os
 import re
 import socket
 import stat
-import subprocess
-import tempfile
-import time
-from pathlib import Path
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import pexpect
 import pyotp
 import pytest
 
 from otpctl_support import (
-    DEFAULT_OPTION_LINES,
-    Enrolled,
-    assert_no_secret,
-    home_file,
-    now_step,
-    wrong_totp_code,
     BASE32_STRICT,
     DEFAULT_DIRECTORY,
-    EXIT_DATA,
+    DEFAULT_OPTION_LINES,
     EXIT_EXISTS,
-    EXIT_IO,
-    EXIT_NOT_ENROLLED,
     EXIT_OK,
-    EXIT_PERMISSION,
     EXIT_REFUSED,
-    EXIT_UNKNOWN_USER,
     EXIT_USAGE,
     SCRATCH_CODE,
     SecretFileText,
     assert_fails,
     group_key,
-    oathtool_hotp,
+    home_file,
+    now_step,
     oathtool_totp,
+    wrong_totp_code,
 )
-from qr_decode import colour_parameters, decode_terminal_qr, terminal_qr_lines, zbar_decode
-
-
-# --- enrolment at the default location --------------------------------------
+from qr_decode import decode_terminal_qr
 
 
 def test_root_enrols_a_user_into_a_root_only_file(users, otpctl):

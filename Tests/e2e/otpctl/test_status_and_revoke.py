@@ -1,51 +1,17 @@
 """otpctl, run as a program: status, revoke."""
 
-
 import json
-import os
-import re
-import socket
-import stat
 import subprocess
-import tempfile
-import time
-from pathlib import Path
-from urllib.parse import parse_qs, unquote, urlsplit
-
-import pexpect
-import pyotp
-import pytest
 
 from otpctl_support import (
-    DEFAULT_OPTION_LINES,
-    Enrolled,
-    assert_no_secret,
-    home_file,
-    now_step,
-    wrong_totp_code,
-    BASE32_STRICT,
-    DEFAULT_DIRECTORY,
-    EXIT_DATA,
-    EXIT_EXISTS,
-    EXIT_IO,
     EXIT_NOT_ENROLLED,
     EXIT_OK,
-    EXIT_PERMISSION,
-    EXIT_REFUSED,
-    EXIT_UNKNOWN_USER,
-    EXIT_USAGE,
-    SCRATCH_CODE,
     SecretFileText,
     assert_fails,
-    group_key,
-    oathtool_hotp,
+    assert_no_secret,
+    home_file,
     oathtool_totp,
 )
-from qr_decode import colour_parameters, decode_terminal_qr, terminal_qr_lines, zbar_decode
-
-
-# --- status --------------------------------------------------------------------------
-
 
 
 def test_status_text(enroll, otpctl):

@@ -1,50 +1,15 @@
 """otpctl, run as a program: uri, qr."""
 
-
 import json
 import os
-import re
-import socket
 import stat
-import subprocess
-import tempfile
-import time
-from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
-import pexpect
 import pyotp
 import pytest
 
-from otpctl_support import (
-    DEFAULT_OPTION_LINES,
-    Enrolled,
-    assert_no_secret,
-    home_file,
-    now_step,
-    wrong_totp_code,
-    BASE32_STRICT,
-    DEFAULT_DIRECTORY,
-    EXIT_DATA,
-    EXIT_EXISTS,
-    EXIT_IO,
-    EXIT_NOT_ENROLLED,
-    EXIT_OK,
-    EXIT_PERMISSION,
-    EXIT_REFUSED,
-    EXIT_UNKNOWN_USER,
-    EXIT_USAGE,
-    SCRATCH_CODE,
-    SecretFileText,
-    assert_fails,
-    group_key,
-    oathtool_hotp,
-    oathtool_totp,
-)
+from otpctl_support import EXIT_IO, EXIT_OK, assert_fails
 from qr_decode import colour_parameters, decode_terminal_qr, terminal_qr_lines, zbar_decode
-
-
-# --- uri -----------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(

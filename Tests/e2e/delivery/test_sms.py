@@ -1,0 +1,43 @@
+"""Codes by e-mail or SMS: the SMS example against an HTTP gateway on loopback."""
+
+import json
+import os
+
+from delivery_support import SMS_SENDER, log_line, refused_before_the_prompt, sent_prompt
+from rigs import processes
+from rigs.sent_codes import code_in_sms
+
+
+def test_sms_example_posts_the_code_with_the_token_in_a_header(services, deliver_sms, sms_gateway, sms_token, enrol):
+    service = services.add(f"deliver={deliver_sms}")
+    user = enrol("sms")
+    with services.talk(service, user.name) as talk:
+        assert sms_gateway.received.wait(15), "no request reached the gateway"
+        # The gateway holds its answer back: curl is still running now.
+        curls = processes.running("curl", under=talk.child.pid)
+        leaks = processes.showing(sms_token)
+        talk.expect(sent_prompt(user.masked, "by SMS"))
+        [request] = sms_gateway.requests
+        sms = json.loads(request.body)
+        talk.answer(code_in_sms(sms["text"]))
+        result = talk.finish()
+    assert result.authenticated, result
+    assert curls and all(arguments[-2:] == ["--config", "-"] for arguments in curls), curls
+    assert leaks == [], f"the token is visible in /proc: {leaks}"
+    assert request.headers["authorization"] == f"Bearer {sms_token}"
+    assert request.headers["content-type"] == "application/json"
+    assert sms["to"] == user.address and sms["from"] == SMS_SENDER
+    assert sms_token not in request.path
+
+
+def test_sms_settings_readable_by_others_are_refused(services, deliver_sms, sms_gateway, sms_token, enrol, syslog):
+    os.chmod("/etc/pam_otp/deliver-sms.conf", 0o644)
+    service = services.add(f"deliver={deliver_sms}")
+    user = enrol("sms")
+    with services.talk(service, user.name) as talk:
+        result = talk.finish()
+    refused_before_the_prompt(result, "by SMS")
+    assert sms_gateway.requests == []
+    # deliver-sms exits 78 (EX_CONFIG) for settings it will not trust.
+    assert log_line(syslog, f"user={user.name}", f"delivery=sms:{user.masked}").endswith(
+        "delivery command exited with status 78")
