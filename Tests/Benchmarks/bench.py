@@ -72,7 +72,7 @@ def run(arguments, plan: Plan, janitor: Janitor) -> str:
         syslog.check()
         progress(f"warm: {plan.warm_processes} processes per module and configuration "
                  f"({plan.warm_auths[1]} / {plan.warm_auths[2]} authentications)")
-        rows += measurements.warm_rows(bench, plan.warm_processes, plan.warm_auths, host_kinds[0], modules)
+        rows += measurements.warm_rows(bench, plan.warm_processes, plan.warm_auths, host_kinds[0], with_floor)
         syslog.check()
         progress(f"dlopen: {plan.dlopen_rounds} fresh processes per module and host")
         rows += measurements.dlopen_rows(bench, plan.dlopen_rounds, host_kinds, with_floor)
