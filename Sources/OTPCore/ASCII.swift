@@ -18,8 +18,6 @@ enum ASCII {
     bytes.map { $0 >= 0x61 && $0 <= 0x7A ? $0 - 0x20 : $0 }
   }
 
-  static func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
-
   static func string<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> String {
     String(decoding: bytes, as: UTF8.self)
   }

@@ -40,39 +40,14 @@ struct Authentication {
   }
 
   private func authenticate() -> Outcome {
-    // The user database is asked only when needed: most secret files are
-    // root's in root's directory, and need no account to be checked.
-    var lookedUp = needsAccount
-    var store: SecretFileStore
-    switch locateSecret(lookUpUser: lookedUp) {
-    case .found(let located): store = located
-    case .problem(let outcome): return outcome
-    case .promptThenRefuse(let outcome): return promptAnyway(then: refusal(outcome))
+    let store: SecretFileStore
+    let snapshot: SecretFileStore.Snapshot
+    switch readSecret() {
+    case .read(let located, let read):
+      store = located
+      snapshot = read
+    case .outcome(let outcome): return outcome
     }
-
-    var snapshot: SecretFileStore.Snapshot? = nil
-    while snapshot == nil {
-      do throws(StoreError) {
-        snapshot = try store.snapshot()
-      } catch {
-        // Something not root's on the way, or no file: now the account matters.
-        if !lookedUp, error.involvesTheAccount {
-          lookedUp = true
-          switch locateSecret(lookUpUser: true) {
-          case .found(let located): store = located
-          case .problem(let outcome): return outcome
-          case .promptThenRefuse(let outcome): return promptAnyway(then: refusal(outcome))
-          }
-          continue
-        }
-        if case .notFound = error {
-          return options.nullOK
-            ? .notEnrolled(ignored: true) : promptAnyway(then: refusal(.notEnrolled(ignored: false)))
-        }
-        return promptAnyway(then: refusal(.unusableSecret(error)))
-      }
-    }
-    guard let snapshot else { return .refused(.malformedAnswer) }
     let token = snapshot.file
     if options.debug { pam.log(LOG_DEBUG, "\(context) secret=\(store.location.pathText)") }
 
@@ -220,6 +195,40 @@ struct Authentication {
     case found(SecretFileStore)
     case problem(Outcome)
     case promptThenRefuse(Outcome)
+  }
+
+  private enum SecretRead {
+    case read(SecretFileStore, SecretFileStore.Snapshot)
+    case outcome(Outcome)
+  }
+
+  /// Finds and reads the secret file. The user database is asked only when
+  /// needed: most secret files are root's in root's directory and need no
+  /// account to be checked. Something not root's on the way, or no file,
+  /// makes the account matter, and the file is looked for once more.
+  private func readSecret() -> SecretRead {
+    var lookedUp = needsAccount
+    while true {
+      let store: SecretFileStore
+      switch locateSecret(lookUpUser: lookedUp) {
+      case .found(let located): store = located
+      case .problem(let outcome): return .outcome(outcome)
+      case .promptThenRefuse(let outcome): return .outcome(promptAnyway(then: refusal(outcome)))
+      }
+      do throws(StoreError) {
+        return .read(store, try store.snapshot())
+      } catch {
+        if !lookedUp, error.involvesTheAccount {
+          lookedUp = true
+          continue
+        }
+        if case .notFound = error {
+          return .outcome(
+            options.nullOK ? .notEnrolled(ignored: true) : promptAnyway(then: refusal(.notEnrolled(ignored: false))))
+        }
+        return .outcome(promptAnyway(then: refusal(.unusableSecret(error))))
+      }
+    }
   }
 
   /// Whether the path or `user=` needs the account before anything is read.

@@ -27,7 +27,6 @@
 #include <unistd.h>
 
 static inline int cshim_errno(void) { return errno; }
-static inline void cshim_set_errno(int value) { errno = value; }
 
 static inline int cshim_openat(int dirfd, const char *path, int flags, mode_t mode) {
   return openat(dirfd, path, flags, mode);

@@ -7,14 +7,10 @@ struct Deliver: ParsableCommand {
     abstract: "Set or remove where a user's codes are sent by e-mail or SMS.",
     discussion: "The module sends codes only with its deliver= option. The secret itself is unchanged.")
 
-  @Argument(help: "The user.")
-  var user: String
+  @OptionGroup var named: NamedUserOptions
 
   @Argument(help: ArgumentHelp("email:ADDRESS, sms:+NUMBER, or none to remove.", valueName: "address"))
   var address: String
-
-  @Option(name: .customLong("secret-file"), help: ArgumentHelp("Use this secret file.", valueName: "path"))
-  var secretFile: String?
 
   func validate() throws {
     guard address == "none" || DeliveryAddress(parsing: Array(address.utf8)) != nil else {
@@ -24,7 +20,7 @@ struct Deliver: ParsableCommand {
 
   func run() throws {
     try reportingErrors {
-      let target = try Target.resolve(user: user, secretFile: secretFile)
+      let target = try named.resolve()
       let delivery = DeliveryAddress(parsing: Array(address.utf8))
       let update: SecretFileStore.Update<Bool>
       do throws(StoreError) {
@@ -39,10 +35,10 @@ struct Deliver: ParsableCommand {
         throw target.failure(error)
       }
       guard update.result else {
-        throw CLIError(.usage, "\(user) has no authenticator app; enrol one (otpctl enroll --force) before removing the address")
+        throw CLIError(.usage, "\(named.user) has no authenticator app; enrol one (otpctl enroll --force) before removing the address")
       }
       if let error = update.writeError { throw CLIError(error) }
-      print(delivery.map { "Codes for \(user) are now sent \($0.channel.phrase) to \($0.addressText)" } ?? "Codes for \(user) are no longer sent")
+      print(delivery.map { "Codes for \(named.user) are now sent \($0.channel.phrase) to \($0.addressText)" } ?? "Codes for \(named.user) are no longer sent")
     }
   }
 }

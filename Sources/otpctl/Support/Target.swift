@@ -17,6 +17,19 @@ struct TargetOptions: ParsableArguments {
   var secretFile: String?
 }
 
+/// For commands that must name the user (revoke, unlock, deliver).
+struct NamedUserOptions: ParsableArguments {
+  @Argument(help: "The user.")
+  var user: String
+
+  @Option(name: .customLong("secret-file"), help: ArgumentHelp("Use this secret file.", valueName: "path"))
+  var secretFile: String?
+
+  func resolve() throws(CLIError) -> Target {
+    try Target.resolve(user: user, secretFile: secretFile)
+  }
+}
+
 /// The user a command acts for and where their secret lives.
 struct Target {
   let user: UserRecord
