@@ -86,7 +86,7 @@ let package = Package(
     // Pure logic: RFC vectors, formats, the policy with time injected.
     .testTarget(name: "OTPCoreTests", dependencies: ["OTPCore"]),
     // File rules on a real file system: walk, checks, locks, atomic replace.
-    .testTarget(name: "OTPStoreTests", dependencies: ["OTPStore", "OTPCore"]),
+    .testTarget(name: "OTPStoreTests", dependencies: ["OTPStore", "OTPCore", "CShims"]),
     // The built module (PAM_OTP_MODULE, the release .so) inside the real libpam.
     .testTarget(name: "PAMModuleTests", dependencies: ["CPAM", "OTPCore"]),
     // otpctl's argument parsing, separate from running the binary.
