@@ -74,11 +74,9 @@ public enum Verdict: Equatable, Sendable {
     func rank(_ verdict: Verdict) -> Int {
       switch verdict {
       case .accepted: 4
-      case .refused(.replayedCode), .refused(.rateLimited), .refused(.backingOff), .refused(.expiredCode),
-        .refused(.deliveryFailed), .refused(.tooManyDeliveries):
-        3
+      case .refused(.replayedCode), .refused(.rateLimited), .refused(.backingOff), .refused(.expiredCode): 3
       case .refused(.wrongCode): 2
-      case .refused(.malformedAnswer), .refused(.decoy): 1
+      case .refused(.malformedAnswer): 1
       }
     }
     return rank(self) > rank(other)
@@ -103,16 +101,10 @@ public enum Refusal: Equatable, Sendable {
   case rateLimited
   /// Not digits, or not a length any code has.
   case malformedAnswer
-  /// The `decoy` line of a stack: an earlier module (the password) failed.
-  case decoy
   /// Too many wrong codes in a row; the back-off has not yet passed.
   case backingOff
   /// The code sent by e-mail or SMS, after its lifetime.
   case expiredCode
-  /// The code could not be sent.
-  case deliveryFailed
-  /// `max_sends` codes were sent recently.
-  case tooManyDeliveries
 
   public var reason: String {
     switch self {
@@ -120,11 +112,8 @@ public enum Refusal: Equatable, Sendable {
     case .replayedCode: "code already used"
     case .rateLimited: "rate limit exceeded"
     case .malformedAnswer: "answer is not a code"
-    case .decoy: "decoy prompt after a failed earlier module"
     case .backingOff: "too many wrong codes in a row; back-off not over"
     case .expiredCode: "sent code expired"
-    case .deliveryFailed: "code could not be delivered"
-    case .tooManyDeliveries: "too many codes sent recently"
     }
   }
 }
@@ -152,7 +141,7 @@ public struct Verifier {
     {
       return .withinGracePeriod
     }
-    if let until = backoffEnd(), now < until { return .backingOff(until: until) }
+    if let until = backoffEnd(at: now), now < until { return .backingOff(until: until) }
     if let limit = token.rateLimit {
       let recent = limit.times.filter { $0 >= now - Int64(limit.interval) && $0 <= now }
       if recent.count >= limit.attempts { return .rateLimited }
@@ -161,11 +150,13 @@ public struct Verifier {
   }
 
   /// When the back-off after the recorded wrong codes ends, if there is one.
-  public func backoffEnd() -> Int64? {
+  /// A last failure later than `now` (the clock was stepped back) counts as
+  /// now: the wait is never longer than the back-off itself.
+  public func backoffEnd(at now: Int64) -> Int64? {
     guard let failures = token.failures else { return nil }
     let delay = settings.backoff.delay(afterFailures: failures.count)
     guard delay > 0 else { return nil }
-    let (end, overflow) = failures.last.addingReportingOverflow(delay)
+    let (end, overflow) = min(failures.last, now).addingReportingOverflow(delay)
     return overflow ? Int64.max : end
   }
 
@@ -181,7 +172,7 @@ public struct Verifier {
     guard readings.contains(where: isPlausibleCode) else { return .refused(.malformedAnswer) }
     // Checked again here, under the lock: sessions prompted at the same time
     // must not all get their guess in.
-    if let until = backoffEnd(), now < until { return .refused(.backingOff) }
+    if let until = backoffEnd(at: now), now < until { return .refused(.backingOff) }
     guard state.recordAttempt(at: now) else { return .refused(.rateLimited) }
     var verdict: Verdict = .refused(.malformedAnswer)
     for answer in readings {

@@ -142,7 +142,7 @@ extension HostileCase {
       try $0.enrol(extraLines: ["\" WINDOW_SIZE 3", "\" WINDOW_SIZE 17"])
       return $0.attempt()
     },
-    HostileCase("unknown option", unavailable, "unknown option \"NO_SUCH_OPTION\"") {
+    HostileCase("unknown option", unavailable, "unknown option %22NO_SUCH_OPTION%22") {
       try $0.enrol(extraLines: ["\" NO_SUCH_OPTION 1"])
       return $0.attempt()
     },

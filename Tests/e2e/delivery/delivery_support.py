@@ -41,10 +41,10 @@ def offer_prompt(masked: str) -> str:
 
 
 def masked(address: str) -> str:
-    """The masking issue 6 asks for: a•••@example.com, +44•••••789."""
+    """The masking issue 6 asks for: a***@example.com, +44*****789."""
     if address.startswith("+"):
-        return f"+{address[1:3]}•••••{address[-3:]}"
-    return f"{address[0]}•••{address[address.rindex('@'):]}"
+        return f"+{address[1:3]}*****{address[-3:]}"
+    return f"{address[0]}***{address[address.rindex('@'):]}"
 
 
 class Services:
