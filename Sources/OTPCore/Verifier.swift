@@ -150,13 +150,15 @@ public struct Verifier {
   }
 
   /// When the back-off after the recorded wrong codes ends, if there is one.
-  /// A last failure later than `now` (the clock was stepped back) counts as
-  /// now: the wait is never longer than the back-off itself.
+  /// A last failure later than `now` means the clock was stepped back: it
+  /// calls for no wait (else none would end until the clock caught up),
+  /// and the next wrong code, recorded at the new time with the count
+  /// kept, starts a longer one.
   public func backoffEnd(at now: Int64) -> Int64? {
-    guard let failures = token.failures else { return nil }
+    guard let failures = token.failures, failures.last <= now else { return nil }
     let delay = settings.backoff.delay(afterFailures: failures.count)
     guard delay > 0 else { return nil }
-    let (end, overflow) = min(failures.last, now).addingReportingOverflow(delay)
+    let (end, overflow) = failures.last.addingReportingOverflow(delay)
     return overflow ? Int64.max : end
   }
 
