@@ -14,11 +14,12 @@ enum LogFields {
   static func escape(_ value: [UInt8]) -> String { LogEscaping.escape(value) }
 
   /// A reason inside `reason="…"`: its words keep their spaces, and
-  /// nothing in it can close the quotes or start a line.
+  /// nothing in it can close the quotes or start a line. A path in it is
+  /// escaped already (`%XX`), so `%` is left as it is.
   static func quoted(_ reason: String) -> String {
     var text: [UInt8] = []
     for byte in reason.utf8 {
-      if byte == UInt8(ascii: " ") || LogEscaping.isPlain(byte) || byte == UInt8(ascii: "=") {
+      if byte >= 0x20 && byte < 0x7F && byte != UInt8(ascii: "\"") {
         text.append(byte)
       } else {
         text += Array(LogEscaping.escape([byte]).utf8)
