@@ -184,8 +184,8 @@ static int run_refusal(const char *confdir, const char *service, const char *use
 }
 
 int main(int argc, char **argv) {
-  const char *usage = "usage: pam_host dlopen MODULE | cold|memory CONFDIR SERVICE USER | warm CONFDIR SERVICE USER COUNT"
-                      " | refusal CONFDIR SERVICE USER PASSWORD";
+  const char *usage = "usage: pam_host dlopen MODULE | cold|memory CONFDIR SERVICE USER"
+                      " | warm CONFDIR SERVICE USER COUNT | refusal CONFDIR SERVICE USER PASSWORD";
   if (argc == 3 && strcmp(argv[1], "dlopen") == 0) return run_dlopen(argv[2]);
   if (argc < 5) fail("arguments", usage);
   const char *mode = argv[1], *confdir = argv[2], *service = argv[3], *user = argv[4];

@@ -12,7 +12,10 @@
 //
 // (HEX: the message's bytes, so any text survives), and a prompt for which
 // no answer is left as `hangup` (the user closed the connection: the
-// conversation fails). Last comes `result CODE`, pam_authenticate's return.
+// conversation fails). A failure delay a module asked for (pam_fail_delay,
+// pam_faildelay) shows as `fail_delay` where libpam would sleep: the host
+// does not sleep, and the length, which libpam randomises, is left out.
+// Last comes `result CODE`, pam_authenticate's return.
 //
 // The wall clock is frozen at NOW (Unix seconds) for this process: time(),
 // gettimeofday() and clock_gettime(CLOCK_REALTIME*) are defined here and the
@@ -109,6 +112,14 @@ static int converse(int count, const struct pam_message **messages, struct pam_r
   return PAM_SUCCESS;
 }
 
+static void record_fail_delay(int status, unsigned int microseconds, void *data) {
+  (void)status;
+  (void)microseconds;
+  (void)data;
+  printf("fail_delay\n");
+  fflush(stdout);
+}
+
 static int set_item(pam_handle_t *handle, const char *assignment) {
   static const struct { const char *name; int type; } items[] = {
       {"rhost=", PAM_RHOST}, {"tty=", PAM_TTY}, {"ruser=", PAM_RUSER}};
@@ -138,6 +149,8 @@ int main(int argc, char **argv) {
   for (int index = 5; index < argc; index++) {
     if (set_item(handle, argv[index]) != PAM_SUCCESS) return 2;
   }
+  void (*delay_function)(int, unsigned int, void *) = record_fail_delay;
+  if (pam_set_item(handle, PAM_FAIL_DELAY, (const void *)delay_function) != PAM_SUCCESS) return 2;
   status = pam_authenticate(handle, 0);
   printf("result %d\n", status);
   fflush(stdout);

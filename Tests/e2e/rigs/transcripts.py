@@ -1,6 +1,7 @@
 """Everything a user sees of one authentication, through the real libpam:
 each prompt with its echo style, each error and info message, in order,
-and the PAM result (transcript_host.c).
+whether a failure delay was asked for, and the PAM result
+(transcript_host.c).
 
 The host is compiled once per session. It reads its stacks from a private
 directory (pam_start_confdir), so /etc/pam.d is never read, and it freezes
@@ -30,6 +31,8 @@ ERROR = "error"
 INFO = "info"
 # A prompt came and the user had nothing more to type: the connection closed.
 HANGUP = "hangup"
+# A module asked libpam to delay the failure (the host records it instead of sleeping).
+FAIL_DELAY = "fail_delay"
 
 
 def build_host(directory: Path) -> Path:
@@ -66,8 +69,8 @@ def parse(output: str) -> Transcript:
         kind, _, value = line.partition(" ")
         if kind == "result":
             result = int(value)
-        elif kind == HANGUP:
-            events.append((HANGUP, ""))
+        elif kind in (HANGUP, FAIL_DELAY):
+            events.append((kind, ""))
         else:
             events.append((kind, bytes.fromhex(value).decode("utf-8", "replace")))
     assert result is not None, f"transcript_host printed no result:\n{output}"
