@@ -88,23 +88,24 @@ class Recorder:
 
 @dataclass(frozen=True)
 class FileState:
-    """What the decoy must not change: the secret file (content, inode,
-    time, mode, owner) and the names of the files beside it that carry
-    the user's name (an update's temporary file, say)."""
+    """What the decoy must not change: the secret file's bytes, mode and
+    owner, and the names of the files beside it that carry the user's name
+    (an update's temporary file, say). Its inode and times may change: a
+    decoy that does the real line's work may also rewrite the same bytes."""
 
     content: bytes | None
-    identity: tuple | None
+    mode_and_owner: tuple | None
     neighbours: tuple
 
     @classmethod
     def of(cls, path: Path, user: str):
         try:
             info = path.stat()
-            content, identity = path.read_bytes(), (info.st_ino, info.st_mtime_ns, info.st_mode, info.st_uid)
+            content, mode_and_owner = path.read_bytes(), (info.st_mode, info.st_uid, info.st_gid)
         except FileNotFoundError:
-            content, identity = None, None
+            content, mode_and_owner = None, None
         names = os.listdir(path.parent) if path.parent.exists() else []
-        return cls(content, identity, tuple(sorted(name for name in names if user in name)))
+        return cls(content, mode_and_owner, tuple(sorted(name for name in names if user in name)))
 
 
 @dataclass
