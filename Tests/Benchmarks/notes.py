@@ -57,7 +57,9 @@ DECOY = [
     "code answered → PAM result: from the conversation function returning the code to pam_authenticate "
     "returning PAM_AUTH_ERR (what the client waits for after sending the code). password answered → code "
     "prompt: pam_unix's check plus the pam_otp line up to its prompt. whole pam_authenticate: both, with "
-    "the prompts.",
+    "the prompts. pam_unix's password hash (tens of milliseconds, the same work for a right and a wrong "
+    "password) dominates the last two rows and its noise can hide a difference there; a client sees each "
+    "answer's wait on its own, which is why the bar is about the first row.",
 ]
 
 
