@@ -53,6 +53,14 @@ def with_option_on_last(stack: str, module, option: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def with_options_on_every(stack: str, module, *options: str) -> str:
+    """The stack with OPTIONS added to every line that runs MODULE: the
+    decoy line must be given the same options as the real one."""
+    lines = [f"{line} {' '.join(options)}" if options and module_field(line) == str(module) else line
+             for line in stack.splitlines()]
+    return "\n".join(lines) + "\n"
+
+
 def auth_lines(stack: str) -> str:
     """Only the `auth` lines: what `pamtester authenticate` runs, without
     `@include`s that a private service directory does not have."""
