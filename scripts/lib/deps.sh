@@ -8,7 +8,7 @@ PAM_OTP_TEST_PACKAGES=(
   python3-pytest python3-pexpect python3-pyotp
   oathtool libpam-google-authenticator libpam-oath
   openssh-server openssh-client sudo zbar-tools
-  python3-aiosmtpd msmtp curl libclang-rt-14-dev
+  python3-aiosmtpd msmtp curl libclang-rt-14-dev faketime
 )
 
 pam_otp_install() {
