@@ -21,9 +21,9 @@ enum Outcome {
       case .notEnrolled(ignored: true): PAM_IGNORE
       case .unusableSecret, .stateNotSaved, .clockBeforeEpoch: PAM_AUTHINFO_UNAVAIL
       }
-    // Standing aside where the real line would (a `nullok` user without a
-    // file); the stack's `[default=die]` ends the login either way.
-    case .decoy(.notEnrolled(ignored: true), _, _): PAM_IGNORE
+    // Always a refusal, also where the real line would stand aside (a
+    // `nullok` user without a file): a stack's result must not tell who is
+    // enrolled.
     case .decoy: PAM_AUTH_ERR
     case .badConfiguration: PAM_SERVICE_ERR
     case .conversationFailed(.again): PAM_INCOMPLETE

@@ -134,9 +134,11 @@ def test_a_wrong_password_looks_like_a_right_one(pool, make_case, recorder, stac
     if kind == NOT_ENROLLED_NULLOK:
         # The right password alone lets this user in (roll-out): only the
         # transcripts can be equal, and the wrong password must still fail.
-        if decoy.result == PAM_SUCCESS or real.result != PAM_SUCCESS:
-            problems.append(f"nullok: expected a refusal after the wrong password and {result_name(PAM_SUCCESS)} "
-                            "after the right one")
+        # The refusal is the same PAM_AUTH_ERR an enrolled user's wrong
+        # password ends in, so the stack's result tells no one who enrolled.
+        if decoy.result != PAM_AUTH_ERR or real.result != PAM_SUCCESS:
+            problems.append(f"nullok: expected {result_name(PAM_AUTH_ERR)} after the wrong password and "
+                            f"{result_name(PAM_SUCCESS)} after the right one")
     elif decoy.result != real.result:
         problems.append("the PAM results differ")
     elif real.result == PAM_SUCCESS:
