@@ -4,7 +4,7 @@
 
 PAM_OTP_BUILD_PACKAGES=(libpam0g-dev libssl-dev libqrencode-dev libpng-dev)
 PAM_OTP_TEST_PACKAGES=(
-  binutils pamtester libpam-wrapper libpamtest0-dev python3-pypamtest python3-pam
+  binutils pamtester libpam-wrapper libnss-wrapper libpamtest0-dev python3-pypamtest python3-pam
   python3-pytest python3-pexpect python3-pyotp
   oathtool libpam-google-authenticator libpam-oath
   openssh-server openssh-client sudo zbar-tools

@@ -112,13 +112,16 @@ class PamtesterResult:
         return f"PamtesterResult(returncode={self.returncode}, output={self.output!r})"
 
 
-def pamtester(service_dir: Path, service: str, user: str, answers) -> PamtesterResult:
+def pamtester(service_dir: Path, service: str, user: str, answers, extra_environment=None) -> PamtesterResult:
     """`pamtester SERVICE USER authenticate` under pam_wrapper; `answers`
-    are the lines typed at the prompts, in order."""
+    are the lines typed at the prompts, in order. `extra_environment` is
+    added last (another preload such as nss_wrapper: then LD_PRELOAD must
+    name libpam_wrapper.so as well)."""
     environment = dict(os.environ)
     environment.update(
         LD_PRELOAD="libpam_wrapper.so", PAM_WRAPPER="1", PAM_WRAPPER_SERVICE_DIR=str(service_dir)
     )
+    environment.update(extra_environment or {})
     completed = subprocess.run(
         ["pamtester", "-v", service, user, "authenticate"],
         input="".join(f"{answer}\n" for answer in answers),
