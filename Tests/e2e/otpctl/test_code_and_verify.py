@@ -71,7 +71,8 @@ def test_verify_accepts_a_totp_code_once(enroll, otpctl):
 
 
 def test_concurrent_verifies_accept_a_code_once(enroll, otpctl_path):
-    # design.md: two concurrent logins can never both accept the same TOTP step.
+    # The file is locked while a code is checked and the used step recorded, so
+    # two concurrent checks can never both accept the same TOTP step.
     enrolled = enroll("--no-rate-limit")
     code = oathtool_totp(enrolled.file.secret, int(time.time()))
     processes = [
