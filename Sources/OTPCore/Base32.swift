@@ -89,11 +89,6 @@ public enum Base32 {
   }
 
   static func show(_ byte: UInt8) -> String {
-    ASCII.isPrintable(byte) ? "'\(ASCII.string([byte]))'" : "0x\(hex(byte))"
-  }
-
-  static func hex(_ byte: UInt8) -> String {
-    let digits: [UInt8] = Array("0123456789ABCDEF".utf8)
-    return ASCII.string([digits[Int(byte >> 4)], digits[Int(byte & 0x0F)]])
+    ASCII.isPrintable(byte) ? "'\(ASCII.string([byte]))'" : "0x\(ASCII.string(Hex.digits(of: byte, uppercase: true)))"
   }
 }
