@@ -1,3 +1,5 @@
+import CCrypto
+
 /// HOTP (RFC 4226) over any of the three hashes, and TOTP (RFC 6238) as HOTP
 /// of a time step. Time and counter are parameters: nothing here reads a clock.
 public struct OneTimePassword {
@@ -70,16 +72,30 @@ public struct OneTimeCode: Equatable, Sendable {
   }
 
   /// The code as the user types it, e.g. `"007295"`.
-  public var text: String { ASCII.string(bytes) }
+  public var text: String {
+    var digits = bytes
+    defer { SensitiveBytes.wipe(&digits) }
+    return ASCII.string(digits)
+  }
 
   public var bytes: [UInt8] { Decimal.format(UInt64(value), width: digits) }
 
-  /// Constant-time comparison with a typed answer of digits.
+  /// Constant-time comparison with a typed answer of digits. The expected
+  /// digits are written into a stack buffer that is wiped afterwards.
   public func matches(_ answer: [UInt8]) -> Bool {
-    let expected = bytes
-    let equal = expected.withUnsafeBytes { lhs in
-      answer.withUnsafeBytes { rhs in SensitiveBytes.constantTimeEqual(lhs, rhs) }
+    guard answer.count == digits else { return false }
+    return withUnsafeTemporaryAllocation(byteCount: max(digits, 1), alignment: 1) { expected in
+      var index = 0
+      Decimal.forEachDigit(of: UInt64(value), width: digits) { digit in
+        if index < expected.count { expected[index] = digit }
+        index += 1
+      }
+      // A value with more digits than `digits` matches no answer.
+      let equal = answer.withUnsafeBytes { typed in
+        SensitiveBytes.constantTimeEqual(UnsafeRawBufferPointer(expected), typed)
+      } && index == expected.count
+      ccrypto_cleanse(expected.baseAddress, expected.count)
+      return equal
     }
-    return equal
   }
 }

@@ -17,9 +17,12 @@ enum PercentEncoding {
     return output
   }
 
-  /// Decodes `%XX` escapes; nil for a truncated or non-hex escape.
+  /// Decodes `%XX` escapes; nil for a truncated or non-hex escape. The
+  /// output never grows past its first allocation (it is never longer than
+  /// the input), so a decoded secret leaves no stray copy behind.
   static func decode<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> [UInt8]? {
     var output: [UInt8] = []
+    output.reserveCapacity(bytes.count)
     var iterator = bytes.makeIterator()
     while let byte = iterator.next() {
       guard byte == UInt8(ascii: "%") else {
@@ -27,6 +30,7 @@ enum PercentEncoding {
         continue
       }
       guard let high = iterator.next().flatMap(Hex.value), let low = iterator.next().flatMap(Hex.value) else {
+        SensitiveBytes.wipe(&output)
         return nil
       }
       output.append(high << 4 | low)

@@ -4,20 +4,21 @@ extension SecretFile {
   /// where GA puts them), then the scratch codes, every line ending in `\n`.
   /// Every value is written within the range the parser reads (see
   /// `OptionKey`), so the result always parses again.
-  /// The result holds the secret and wipes itself when released.
+  ///
+  /// The result holds the secret and wipes itself when released. The
+  /// secret's text and the scratch codes go straight into it, never through
+  /// an array that would be freed without being wiped.
   public func serialized() -> SensitiveBytes {
-    var text: [UInt8] = []
-    text.reserveCapacity(
-      4096 + 2 * secret.count + 9 * scratchCodes.count + 13 * (usedSteps?.count ?? 0)
-        + 13 * (rateLimit?.times.count ?? 0))
-    var secretBytes = secret.copyBytes()
-    text += Base32.encode(secretBytes)
-    SensitiveBytes.wipe(&secretBytes)
-    text.append(ASCII.newline)
+    var options: [UInt8] = []
     for (key, value) in orderedLines() {
-      text += [ASCII.quote, ASCII.space] + key.nameBytes + value
-      text.append(ASCII.newline)
+      options += [ASCII.quote, ASCII.space] + key.nameBytes + value
+      options.append(ASCII.newline)
     }
+    let output = SensitiveBytes(
+      capacity: Base32.encodedLength(of: secret.count) + 1 + options.count + 9 * scratchCodes.count)
+    secret.withUnsafeBytes { key in Base32.encode(key) { symbol in output.append(symbol) } }
+    output.append(ASCII.newline)
+    output.append(contentsOf: options)
     // Only codes the parser reads back: in GA's range, no repeats, no more
     // than a file holds.
     var written = 0
@@ -25,11 +26,11 @@ extension SecretFile {
     where written < Self.maximumScratchCodes && Self.scratchCodeRange.contains(code)
       && !scratchCodes[..<index].contains(code)
     {
-      text += Decimal.format(UInt64(code), width: 8)
-      text.append(ASCII.newline)
+      Decimal.forEachDigit(of: UInt64(code), width: 8) { digit in output.append(digit) }
+      output.append(ASCII.newline)
       written += 1
     }
-    return SensitiveBytes(consuming: &text)
+    return output
   }
 
   /// The option lines present now, as key and value: the lines read, in

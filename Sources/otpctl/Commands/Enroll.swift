@@ -275,7 +275,8 @@ struct Enroll: ParsableCommand {
     let verifier = Verifier(token: trial, settings: VerificationSettings(adjustSkew: false, advanceCounterOnFailure: false))
     for attempt in 1...3 {
       guard let line = Terminal.readLine(prompt: "Enter the code your app shows: ") else { break }
-      let answer = Array(line.utf8.filter { $0 != UInt8(ascii: " ") })
+      var answer = Array(line.utf8.filter { $0 != UInt8(ascii: " ") })
+      defer { SensitiveBytes.wipe(&answer) }
       let now = Int64(Date().timeIntervalSince1970)
       if case .accepted = verifier.verify(answer: answer, at: now, remoteHost: nil, state: &trial) {
         file.mode = trial.mode
@@ -303,9 +304,7 @@ enum ScratchCode {
 enum KeyText {
   /// The Base32 key in groups of four, as apps ask for it.
   static func grouped(_ secret: SensitiveBytes) -> String {
-    var bytes = secret.copyBytes()
-    defer { SensitiveBytes.wipe(&bytes) }
-    let encoded = Base32.encodeString(bytes)
+    let encoded = secret.withUnsafeBytes { Base32.encodeString($0) }
     var groups: [Substring] = []
     var rest = Substring(encoded)
     while !rest.isEmpty {
