@@ -37,8 +37,10 @@ public struct OneTimePassword {
   /// The TOTP time step that contains `unixTime` (RFC 6238 section 4.2, T0 = 0).
   public static func timeStep(at unixTime: Int64, period: Int) -> Int64 {
     let period = Int64(max(period, 1))
-    // Floor division, so a time before 1970 never rounds towards step 0.
-    return unixTime >= 0 ? unixTime / period : -((-unixTime + period - 1) / period)
+    // Floor division, so a time before 1970 never rounds towards step 0;
+    // quotient and remainder cannot overflow for any time, Int64.min included.
+    let (quotient, remainder) = unixTime.quotientAndRemainder(dividingBy: period)
+    return remainder < 0 ? quotient - 1 : quotient
   }
 
   /// The first counter in `counters` whose code equals `answer`, or nil.
