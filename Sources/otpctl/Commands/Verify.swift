@@ -35,7 +35,8 @@ struct Verify: ParsableCommand {
   func run() throws {
     try reportingErrors {
       let target = try Target.resolve(targetOptions)
-      let answer = Array(code.utf8.filter { $0 != UInt8(ascii: " ") })
+      var answer = Array(code.utf8.filter { $0 != UInt8(ascii: " ") })
+      defer { SensitiveBytes.wipe(&answer) }
       let now = Int64(Date().timeIntervalSince1970)
       let update: SecretFileStore.Update<Verdict>
       do throws(StoreError) {
