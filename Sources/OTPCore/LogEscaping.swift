@@ -5,13 +5,13 @@
 /// never add a field that a log reader would trust.
 public enum LogEscaping {
   public static func escape<Bytes: Collection<UInt8>>(_ value: Bytes, limit: Int = 256) -> String {
-    let digits: [UInt8] = Array("0123456789ABCDEF".utf8)
     var text: [UInt8] = []
     for byte in value.prefix(limit) {
       if isPlain(byte) {
         text.append(byte)
       } else {
-        text += [UInt8(ascii: "%"), digits[Int(byte >> 4)], digits[Int(byte & 0x0F)]]
+        text.append(UInt8(ascii: "%"))
+        text += Hex.digits(of: byte, uppercase: true)
       }
     }
     if value.count > limit { text += Array("...".utf8) }

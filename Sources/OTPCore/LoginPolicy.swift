@@ -68,8 +68,15 @@ public struct LoginPolicy {
     options.prompt ?? Array((options.forwardPass ? "Password & verification code: " : "Verification code: ").utf8)
   }
 
+  /// The clock as the policy uses it: past the last time a file can hold
+  /// (a hostile time source, thousands of years ahead) it stops there, so
+  /// that no step, window or expiry can overflow. Before 1970 it is left
+  /// as it is, and refused.
+  static func bounded(_ now: Int64) -> Int64 { min(now, SecretFile.timeRange.upperBound) }
+
   /// Before the first prompt, from the file read without a lock.
   public func opening(_ standing: Standing, at now: Int64, remoteHost: [UInt8]?) -> Opening {
+    let now = Self.bounded(now)
     var conversation = Conversation(
       prompt: prompt, echo: options.echoCode, firstPass: firstPass,
       offersDelivery: options.deliveryCommand != nil && !options.forwardPass, sendsAtStart: false, fixedEnd: nil)
@@ -130,6 +137,7 @@ public struct LoginPolicy {
   public func judge(_ readings: AnswerReadings, file: inout SecretFile, at now: Int64, remoteHost: [UInt8]?)
     -> Judgement
   {
+    let now = Self.bounded(now)
     guard now >= 0 else { return .clockBeforeEpoch }
     let earlierFailures = file.failures?.count ?? 0
     let digits = file.effectiveDigits
@@ -224,6 +232,7 @@ public struct LoginPolicy {
   public func send(
     file: inout SecretFile, requested: Bool, at now: Int64, code: [UInt8], salt: [UInt8]
   ) -> SendDecision {
+    let now = Self.bounded(now)
     guard now >= 0 else { return .tooMany }
     let decision = file.sendDecision(at: now, settings: options.delivery, requested: requested)
     if decision == .send { file.recordSentCode(code, salt: salt, at: now, settings: options.delivery) }

@@ -189,7 +189,8 @@ public struct Verifier {
     }
     if verdict.isAccepted {
       if settings.gracePeriod > 0, let host = remoteHost { state.recordLogin(from: host, at: now) }
-    } else if case .hotp(let counter) = token.mode, settings.advanceCounterOnFailure, counter < UInt64.max,
+    } else if case .hotp(let counter) = token.mode, settings.advanceCounterOnFailure,
+      counter < SecretFile.maximumHOTPCounter,
       verdict != .refused(.malformedAnswer)
     {
       // GA moves the counter on after a wrong HOTP code, so a code seen by
@@ -275,12 +276,16 @@ public struct Verifier {
   private func judgeHOTP<State: VerificationState>(_ answer: [UInt8], counter: UInt64, state: inout State)
     -> Verdict
   {
+    // The next counter is stored, so a code is accepted only below the
+    // largest counter the file holds: the one at it could never be crossed
+    // off (a token of 10^19 codes is used up, not wrapped round).
+    let highest = SecretFile.maximumHOTPCounter - 1
+    guard counter <= highest else { return .refused(.wrongCode) }
     let size = UInt64(token.effectiveWindowSize)
-    let (last, overflow) = counter.addingReportingOverflow(size - 1)
-    let window = counter...(overflow ? UInt64.max : last)
+    let window = counter...(highest - counter < size - 1 ? highest : counter + size - 1)
     if let matched = token.generator.firstMatch(of: answer, in: window) {
-      let next = matched == UInt64.max ? matched : matched + 1
-      return state.advanceCounter(from: counter, to: next) ? .accepted(.hotp(counter: matched)) : .refused(.replayedCode)
+      return state.advanceCounter(from: counter, to: matched + 1)
+        ? .accepted(.hotp(counter: matched)) : .refused(.replayedCode)
     }
     return .refused(.wrongCode)
   }

@@ -98,10 +98,6 @@ enum AtomicReplace {
   static func temporaryName(for name: [UInt8]) throws(StoreError) -> [UInt8] {
     let random: [UInt8]
     do throws(SystemError) { random = try SecureRandom.bytes(8) } catch { throw .system(path: "", error) }
-    var text: [UInt8] = [UInt8(ascii: ".")] + name + [UInt8(ascii: ".")]
-    let hex: [UInt8] = Array("0123456789abcdef".utf8)
-    for byte in random { text += [hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]] }
-    text.append(UInt8(ascii: "~"))
-    return text
+    return [UInt8(ascii: ".")] + name + [UInt8(ascii: ".")] + Hex.encode(random) + [UInt8(ascii: "~")]
   }
 }
