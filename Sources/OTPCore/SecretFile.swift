@@ -40,6 +40,16 @@ public struct SecretFile {
   public var lastLogins: [LastLogin] { didSet { hasChanges = true } }
   /// Wrong codes since the last success, for the back-off (extension line).
   public var failures: FailureCount? { didSet { hasChanges = true } }
+  /// When the back-off that the module decided with its own `backoff=`
+  /// options ends, written with the wrong code that started or extended it
+  /// (extension line). Nil when the last wrong code called for no wait, or
+  /// the wrong codes were cleared. A record for `otpctl status`: the module
+  /// itself decides from `failures` and the options of its stack line.
+  public var backoffUntil: Int64? { didSet { hasChanges = true } }
+  /// The remote hosts this user logged in from, least recent first, for the
+  /// `new-host` alert (extension line; kept only where `notify=` is set).
+  /// Nil until the first one is recorded.
+  public var knownHosts: [[UInt8]]? { didSet { hasChanges = true } }
   /// Where codes are sent, for users without an app or as their fallback.
   public var delivery: DeliveryAddress? { didSet { hasChanges = true } }
   /// The last code sent (its salted hash), until used, replaced or expired.
@@ -72,6 +82,8 @@ public struct SecretFile {
     self.skewObservations = nil
     self.lastLogins = []
     self.failures = nil
+    self.backoffUntil = nil
+    self.knownHosts = nil
     self.delivery = nil
     self.sentCode = nil
     self.deliveryTimes = nil
@@ -95,6 +107,8 @@ public struct SecretFile {
   public static let timeSkewRange: ClosedRange<Int64> = -1_000_000...1_000_000
   public static let scratchCodeRange: ClosedRange<UInt32> = 10_000_000...99_999_999
   public static let maximumScratchCodes = 100
+  /// The remote hosts `KNOWN_HOSTS` keeps; the least recent goes first.
+  public static let maximumKnownHosts = 10
   public static let minimumSecretBytes = 10  // 80 bits, RFC 4226's minimum
 
   public var effectiveAlgorithm: HashAlgorithm { algorithm ?? .sha1 }
@@ -163,4 +177,16 @@ public struct LastLogin: Equatable, Sendable {
   }
 
   public static let slots = 0...9
+}
+
+extension SecretFile {
+  /// When the back-off that the module recorded ends, if it lies ahead of
+  /// `now` and the wrong codes behind it were not cleared since: the wait
+  /// the module decided with the `backoff=` options of the stack line that
+  /// judged the last wrong code (`otpctl` cannot see those options). Nil
+  /// also for a file written before the record existed.
+  public func recordedBackoffEnd(at now: Int64) -> Int64? {
+    guard let failures, failures.last <= now, let until = backoffUntil, until > now else { return nil }
+    return until
+  }
 }

@@ -69,7 +69,7 @@ extension OptionKey {
   /// GA's `LAST0`...`LAST9`.
   static let all: [OptionKey] = [
     .rateLimit, .windowSize, .stepSize, .disallowReuse, .totpAuth, .hotpCounter, .timeSkew, .resettingTimeSkew,
-    .digits, .algorithm, .failures, .deliver, .deliveryCode, .deliveries,
+    .digits, .algorithm, .failures, .backoffUntil, .deliver, .deliveryCode, .deliveries, .knownHosts,
   ] + lastLoginKeys
 
   /// The lines of a new file, in the order the google-authenticator CLI
@@ -209,6 +209,16 @@ extension OptionKey {
     },
     write: { file in file.failures.map { Number.failureCount.field($0.count) + Number.time.field($0.last) } })
 
+  /// When the back-off the module decided ends (pam_otp's own line).
+  public static let backoffUntil = OptionKey(
+    "BACKOFF_UNTIL", expecting: "a time",
+    read: { file, fields in
+      guard fields.count == 1, let time = Number.time.read(fields[0]) else { return false }
+      file.backoffUntil = time
+      return true
+    },
+    write: { file in file.backoffUntil.map(Number.time.field) })
+
   public static let deliver = OptionKey(
     "DELIVER", expecting: "email:ADDRESS or sms:+NUMBER", enrolment: true,
     read: { file, fields in
@@ -245,6 +255,29 @@ extension OptionKey {
       return true
     },
     write: { file in file.deliveryTimes.map(Number.time.fields) })
+
+  /// The remote hosts of earlier logins, least recent first, for the
+  /// `new-host` alert (pam_otp's own line; GA's `LASTn` serve
+  /// `grace_period` and hold only hosts within it).
+  public static let knownHosts = OptionKey(
+    "KNOWN_HOSTS", expecting: "at most \(SecretFile.maximumKnownHosts) host names",
+    read: { file, fields in
+      guard fields.count <= SecretFile.maximumKnownHosts, fields.allSatisfy({ OptionLine.isHostName($0) }) else {
+        return false
+      }
+      file.knownHosts = fields.map { Array($0) }
+      return true
+    },
+    write: { file in
+      // Only hosts the reader takes, and no more than it takes.
+      file.knownHosts.map { hosts in
+        var text: [UInt8] = []
+        for host in hosts.filter({ OptionLine.isHostName($0) }).suffix(SecretFile.maximumKnownHosts) {
+          text += [ASCII.space] + host
+        }
+        return text
+      }
+    })
 
   /// GA's `LASTn HOST TIME`, one key per slot.
   public static func last(_ slot: Int) -> OptionKey {

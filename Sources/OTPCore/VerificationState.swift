@@ -20,9 +20,13 @@ public protocol VerificationState {
   mutating func observeSkew(_ observation: SkewObservation) -> SkewUpdate
   /// Remembers a successful login from `host`, for `grace_period`.
   mutating func recordLogin(from host: [UInt8], at time: Int64)
-  /// Counts a wrong (or replayed) code, for the back-off.
-  mutating func recordFailure(at time: Int64)
-  /// After a success: forgets the wrong codes and says how many there were.
+  /// Counts a wrong (or replayed) code, for the back-off; returns the count.
+  mutating func recordFailure(at time: Int64) -> FailureCount
+  /// Records when the back-off that the wrong codes now call for ends (nil:
+  /// none), so that tools can show what the module decided.
+  mutating func recordBackoff(until time: Int64?)
+  /// After a success: forgets the wrong codes (and their back-off) and says
+  /// how many there were.
   mutating func clearFailures() -> Int
   /// Uses up the code last sent by e-mail or SMS if `answer` is it.
   mutating func useSentCode(_ answer: [UInt8], at now: Int64) -> SentCodeCheck
@@ -102,12 +106,21 @@ extension SecretFile: VerificationState {
     return .recorded
   }
 
-  public mutating func recordFailure(at time: Int64) {
-    failures = FailureCount(count: min((failures?.count ?? 0) + 1, FailureCount.countRange.upperBound), last: time)
+  @discardableResult
+  public mutating func recordFailure(at time: Int64) -> FailureCount {
+    let recorded = FailureCount(count: min((failures?.count ?? 0) + 1, FailureCount.countRange.upperBound), last: time)
+    failures = recorded
+    return recorded
+  }
+
+  public mutating func recordBackoff(until time: Int64?) {
+    if backoffUntil != time { backoffUntil = time }  // an unchanged record is no write
   }
 
   public mutating func clearFailures() -> Int {
-    guard let count = failures?.count else { return 0 }  // no write when there is nothing to clear
+    // No write when there is nothing to clear.
+    if backoffUntil != nil { backoffUntil = nil }
+    guard let count = failures?.count else { return 0 }
     failures = nil
     return count
   }

@@ -37,6 +37,14 @@ public struct Backoff: Equatable, Sendable {
     self.maximumDelay = maximumDelay
   }
 
+  /// When the wait after `failures` ends, or nil if they call for none.
+  public func end(after failures: FailureCount) -> Int64? {
+    let delay = delay(afterFailures: failures.count)
+    guard delay > 0 else { return nil }
+    let (end, overflow) = failures.last.addingReportingOverflow(delay)
+    return overflow ? Int64.max : end
+  }
+
   /// Seconds to wait after `count` wrong codes in a row.
   public func delay(afterFailures count: Int) -> Int64 {
     guard initialDelay > 0, count >= freeFailures else { return 0 }
@@ -156,10 +164,7 @@ public struct Verifier {
   /// kept, starts a longer one.
   public func backoffEnd(at now: Int64) -> Int64? {
     guard let failures = token.failures, failures.last <= now else { return nil }
-    let delay = settings.backoff.delay(afterFailures: failures.count)
-    guard delay > 0 else { return nil }
-    let (end, overflow) = failures.last.addingReportingOverflow(delay)
-    return overflow ? Int64.max : end
+    return settings.backoff.end(after: failures)
   }
 
   /// Judges an answer and records what it used in `state`: the attempt,
@@ -184,7 +189,8 @@ public struct Verifier {
     }
     switch verdict {
     case .accepted: _ = state.clearFailures()
-    case .refused(.wrongCode), .refused(.replayedCode), .refused(.expiredCode): state.recordFailure(at: now)
+    case .refused(.wrongCode), .refused(.replayedCode), .refused(.expiredCode):
+      state.recordBackoff(until: settings.backoff.end(after: state.recordFailure(at: now)))
     case .refused: break
     }
     if verdict.isAccepted {

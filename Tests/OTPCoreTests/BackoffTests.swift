@@ -89,6 +89,48 @@ struct BackoffTests {
     #expect(text(of: file) == "\(rfcSecretBase32)\n\" TOTP_AUTH\n")
   }
 
+  /// The module writes down when the back-off it decided ends, with the
+  /// wrong code that starts or extends it, so that otpctl can show the wait
+  /// of the stack's own `backoff=` options rather than the defaults.
+  @Test func theEndOfTheBackoffIsRecordedWithTheWrongCodeThatCallsForIt() throws {
+    var file = try file()
+    let settings = VerificationSettings(adjustSkew: false, backoff: Backoff(freeFailures: 2, initialDelay: 10))
+    func attempt(at time: Int64) {
+      _ = Verifier(token: file, settings: settings).verify(answer: wrong, at: time, remoteHost: nil, state: &file)
+    }
+    attempt(at: start)
+    #expect(file.backoffUntil == nil, "one wrong code calls for no wait")
+    #expect(!text(of: file).contains("BACKOFF_UNTIL"))
+    attempt(at: start + 1)
+    #expect(file.backoffUntil == start + 11)
+    #expect(file.recordedBackoffEnd(at: start + 5) == start + 11)
+    #expect(file.recordedBackoffEnd(at: start + 11) == nil, "over")
+    attempt(at: start + 11)
+    #expect(file.backoffUntil == start + 31, "extended, doubled")
+    #expect(text(of: file) == "\(rfcSecretBase32)\n\" FAILURES 3 \(start + 11)\n\" BACKOFF_UNTIL \(start + 31)\n\" TOTP_AUTH\n")
+    #expect(try parse(text(of: file)).recordedBackoffEnd(at: start + 12) == start + 31)
+    // A success, or otpctl unlock, clears both lines.
+    #expect(file.clearFailures() == 3)
+    #expect(file.backoffUntil == nil && file.recordedBackoffEnd(at: start + 12) == nil)
+    #expect(text(of: file) == "\(rfcSecretBase32)\n\" TOTP_AUTH\n")
+  }
+
+  @Test func aRecordWithoutWrongCodesOrFromTheFutureShowsNoWait() throws {
+    // Wrong codes cleared by an otpctl that kept the record: no wait.
+    let cleared = try parse("\(rfcSecretBase32)\n\" BACKOFF_UNTIL \(start + 60)\n\" TOTP_AUTH\n")
+    #expect(cleared.recordedBackoffEnd(at: start) == nil)
+    // A clock stepped back calls for no wait (see Verifier.backoffEnd).
+    let ahead = try parse("\(rfcSecretBase32)\n\" FAILURES 3 \(start + 10)\n\" BACKOFF_UNTIL \(start + 40)\n\" TOTP_AUTH\n")
+    #expect(ahead.recordedBackoffEnd(at: start) == nil)
+    // Clearing a stale record alone is a change; with nothing to clear, none.
+    var stale = cleared
+    #expect(stale.clearFailures() == 0 && stale.hasChanges && stale.backoffUntil == nil)
+    var clean = try file()
+    #expect(clean.clearFailures() == 0 && !clean.hasChanges)
+    clean.recordBackoff(until: nil)
+    #expect(!clean.hasChanges, "recording no wait where none was recorded writes nothing")
+  }
+
   @Test func optionsConfigureIt() throws {
     let options = try ModuleOptions.parse(["backoff=60", "backoff_after=1", "backoff_max=86400"].map { Array($0.utf8) })
     #expect(options.backoff == Backoff(freeFailures: 1, initialDelay: 60, maximumDelay: 86400))

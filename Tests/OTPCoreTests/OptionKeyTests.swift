@@ -44,9 +44,11 @@ struct OptionKeyTests {
       " DIGITS 8
       " ALGORITHM SHA256
       " FAILURES 2 1700000001
+      " BACKOFF_UNTIL 1700000031
       " DELIVER sms:+447700900789
       " DELIVERY_CODE 1700000300 1700000000 \(String(repeating: "ab", count: 16)) \(String(repeating: "cd", count: 32))
       " DELIVERIES 1700000000
+      " KNOWN_HOSTS 192.0.2.7 2001:db8::1 host.example
 
       """)
     file.lastLogins = LastLogin.slots.map { LastLogin(slot: $0, host: Array("h\($0).example".utf8), time: 17) }

@@ -40,6 +40,8 @@ struct SecretFileRoundTripTests {
       #expect(reparsed.skewObservations == file.skewObservations)
       #expect(reparsed.lastLogins.sorted { $0.slot < $1.slot } == file.lastLogins.sorted { $0.slot < $1.slot })
       #expect(reparsed.failures == file.failures)
+      #expect(reparsed.backoffUntil == file.backoffUntil)
+      #expect(reparsed.knownHosts == file.knownHosts)
       #expect(reparsed.delivery == file.delivery)
       #expect(reparsed.sentCode == file.sentCode)
       #expect(reparsed.deliveryTimes == file.deliveryTimes)
@@ -88,8 +90,10 @@ struct SecretFileRoundTripTests {
     file.usedSteps = [Int64.max]
     file.timeSkew = Int64.min
     file.skewObservations = [SkewObservation(step: Int64.max, skew: Int64.min)]
+    file.backoffUntil = Int64.max
     let written = text(of: file)
     #expect(written.contains("\" FAILURES 1000000 999999999999\n"))
+    #expect(written.contains("\" BACKOFF_UNTIL 999999999999\n"))
     #expect(written.contains("\" DISALLOW_REUSE 999999999999\n"))
     #expect(written.contains("\" TIME_SKEW -1000000\n"))
     #expect(written.contains("\" RESETTING_TIME_SKEW 999999999999-9999999\n"))
@@ -105,7 +109,10 @@ struct SecretFileRoundTripTests {
     ]
     file.sentCode = SentCode(expires: 2, sent: 1, salt: [1, 2, 3], hash: [4])
     file.scratchCodes = [12_345_678, 12_345_678, 1_234, 100_000_000] + (0..<150).map { 20_000_000 + UInt32($0) }
+    file.knownHosts = [Array("bad host".utf8), []] + (0..<12).map { Array("h\($0).example".utf8) }
     let reparsed = try parse(text(of: file))
+    // The most recent hosts the reader takes, in their order.
+    #expect(reparsed.knownHosts == (2..<12).map { Array("h\($0).example".utf8) })
     #expect(reparsed.lastLogins == [LastLogin(slot: 2, host: Array("ok.example".utf8), time: 2)])
     #expect(reparsed.sentCode == nil)
     #expect(reparsed.scratchCodes.first == 12_345_678)
@@ -160,9 +167,15 @@ struct SecretFileRoundTripTests {
       file.failures = FailureCount(
         count: random.setting(FailureCount.countRange, extremes: extremes), last: random.time(extremes: extremes))
     }
+    if random.present() { file.backoffUntil = random.time(extremes: extremes) }
     if random.present() {
       let address = random.int(in: 0...1) == 0 ? "email:a@example.com" : "sms:+447700900789"
       file.delivery = DeliveryAddress(parsing: Array(address.utf8))
+    }
+    if random.present() {
+      file.knownHosts = (0..<random.int(in: 0...(extremes ? 14 : SecretFile.maximumKnownHosts))).map {
+        Array("192.0.2.\($0)".utf8)
+      }
     }
     if random.present() {
       file.sentCode = SentCode(
