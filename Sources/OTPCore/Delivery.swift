@@ -1,21 +1,25 @@
 /// Where codes are sent for users without an authenticator app (or as their
-/// fallback): `" DELIVER email:ADDRESS` or `" DELIVER sms:+NUMBER`.
+/// fallback): `" DELIVER email:ADDRESS`, `" DELIVER sms:+NUMBER` or
+/// `" DELIVER push:TARGET` (a topic, a chat room, a device: what the target
+/// means is the administrator's program's business).
 public struct DeliveryAddress: Equatable, Sendable {
   public enum Channel: Equatable, Sendable {
-    case email, sms
+    case email, sms, push
 
     public var name: String {
       switch self {
       case .email: "email"
       case .sms: "sms"
+      case .push: "push"
       }
     }
 
-    /// For prompts: "by e-mail", "by SMS".
+    /// For prompts: "by e-mail", "by SMS", "by push message".
     public var phrase: String {
       switch self {
       case .email: "by e-mail"
       case .sms: "by SMS"
+      case .push: "by push message"
       }
     }
   }
@@ -24,7 +28,8 @@ public struct DeliveryAddress: Equatable, Sendable {
   /// The address as given, validated (bytes: it goes to argv, never a shell).
   public let address: [UInt8]
 
-  /// Parses `email:alice@example.com` or `sms:+447700900789`. An address
+  /// Parses `email:alice@example.com`, `sms:+447700900789` or
+  /// `push:alice-phone`. An address
   /// that could be read as a command-line option, or that holds spaces,
   /// quotes or control characters, is refused.
   public init?<Bytes: Collection<UInt8>>(parsing text: Bytes) {
@@ -39,6 +44,9 @@ public struct DeliveryAddress: Equatable, Sendable {
     case Array("SMS".utf8):
       guard Self.isPhoneNumber(address) else { return nil }
       channel = .sms
+    case Array("PUSH".utf8):
+      guard Self.isPushTarget(address) else { return nil }
+      channel = .push
     default: return nil
     }
     self.address = address
@@ -51,7 +59,7 @@ public struct DeliveryAddress: Equatable, Sendable {
   public var addressText: String { ASCII.string(address) }
 
   /// The address with most of it hidden, for prompts and logs:
-  /// `a***@example.com`, `+44*****789`: ASCII, which every terminal and log shows as it is.
+  /// `a***@example.com`, `+44*****789`, `al***`: ASCII, which every terminal and log shows as it is.
   public var masked: String {
     switch channel {
     case .email:
@@ -62,6 +70,10 @@ public struct DeliveryAddress: Equatable, Sendable {
       // A fixed five stars: the number's length is not shown either.
       let digits = address.dropFirst()
       return "+" + ASCII.string(digits.prefix(2)) + "*****" + ASCII.string(digits.suffix(3))
+    case .push:
+      // A topic may be all that guards it (whoever knows an ntfy topic
+      // reads it): only its first two characters, and not its length.
+      return (address.count > 4 ? ASCII.string(address.prefix(2)) : "") + "***"
     }
   }
 
@@ -75,6 +87,23 @@ public struct DeliveryAddress: Equatable, Sendable {
     else { return false }
     let forbidden: [UInt8] = Array(" \"'<>()[],;:\\`$|&".utf8)
     return address.allSatisfy { $0 > 0x20 && $0 < 0x7F && !forbidden.contains($0) }
+  }
+
+  /// A topic, room or device name: 1 to 128 of letters, digits and
+  /// `. _ ~ @ + : / # ! -`, not starting with `-`. Nothing a shell, a
+  /// URL path or a JSON string would read specially (no quotes, spaces,
+  /// backslashes, `%`, `?` or `&`).
+  static func isPushTarget(_ target: [UInt8]) -> Bool {
+    guard (1...128).contains(target.count), target.first != UInt8(ascii: "-") else { return false }
+    let allowed: [UInt8] = Array("._~@+:/#!-".utf8)
+    return target.allSatisfy { byte in
+      switch byte {
+      case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+        UInt8(ascii: "A")...UInt8(ascii: "Z"):
+        true
+      default: allowed.contains(byte)
+      }
+    }
   }
 
   /// E.164: `+` and 8 to 15 digits.

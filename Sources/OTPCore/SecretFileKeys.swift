@@ -220,7 +220,7 @@ extension OptionKey {
     write: { file in file.backoffUntil.map(Number.time.field) })
 
   public static let deliver = OptionKey(
-    "DELIVER", expecting: "email:ADDRESS or sms:+NUMBER", enrolment: true,
+    "DELIVER", expecting: "email:ADDRESS, sms:+NUMBER or push:TARGET", enrolment: true,
     read: { file, fields in
       guard fields.count == 1, let address = DeliveryAddress(parsing: fields[0]) else { return false }
       file.delivery = address

@@ -16,6 +16,8 @@ struct DeliveryTests {
   @Test(arguments: [
     ("email:alice@example.com", "a***@example.com"), ("EMAIL:b.c+tag@mail.example.org", "b***@mail.example.org"),
     ("sms:+447700900789", "+44*****789"), ("sms:+12025550123", "+12*****123"),
+    // A topic may be all that guards it: two characters, and not its length.
+    ("push:alice-phone-7f3k2", "al***"), ("PUSH:!room:matrix.example", "!r***"), ("push:abcd", "***"),
   ])
   func masksAddresses(text: String, masked: String) throws {
     let address = try #require(DeliveryAddress(parsing: Array(text.utf8)))
@@ -27,10 +29,19 @@ struct DeliveryTests {
     "alice@example.com", "email:", "email:alice", "email:@example.com", "email:alice@", "email:a@b@example.com",
     "email:-oQ@example.com", "email:a b@example.com", "email:a\"b@example.com", "email:<a@example.com>",
     "email:a@example.com\nBcc: x@y.z", "sms:447700900789", "sms:+44-7700", "sms:+1234567", "sms:+1234567890123456",
-    "fax:+447700900789",
+    "fax:+447700900789", "push:", "push:-oX", "push:a b", "push:a\"b", "push:a\\b", "push:a%20b", "push:a?b=1",
+    "push:a&b", "push:topic\nX-Injected: 1", "push:\(String(repeating: "t", count: 129))", "push:caf\u{E9}",
   ])
   func refusesAddressesThatCouldInjectOrAreNotAddresses(text: String) {
     #expect(DeliveryAddress(parsing: Array(text.utf8)) == nil)
+  }
+
+  @Test func pushTargetsAreTopicsRoomsAndDevices() throws {
+    for target in ["alice", "ops.alerts_2", "alice@example.com", "!room:matrix.example", "#security", "a/b~c+d"] {
+      let address = try #require(DeliveryAddress(parsing: Array("push:\(target)".utf8)), "\(target)")
+      #expect(address.channel == .push && address.addressText == target && address.text == "push:\(target)")
+    }
+    #expect(DeliveryAddress.Channel.push.phrase == "by push message")
   }
 
   @Test func aSentCodeWorksOnceAndOnlyUntilItExpires() throws {

@@ -169,7 +169,7 @@ struct SecretFileRoundTripTests {
     }
     if random.present() { file.backoffUntil = random.time(extremes: extremes) }
     if random.present() {
-      let address = random.int(in: 0...1) == 0 ? "email:a@example.com" : "sms:+447700900789"
+      let address = ["email:a@example.com", "sms:+447700900789", "push:ops-alice"][random.int(in: 0...2)]
       file.delivery = DeliveryAddress(parsing: Array(address.utf8))
     }
     if random.present() {

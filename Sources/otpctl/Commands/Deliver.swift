@@ -4,17 +4,21 @@ import OTPStore
 
 struct Deliver: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Set or remove where a user's codes are sent by e-mail or SMS.",
+    abstract: "Set or remove where a user's codes are sent by e-mail, SMS or push message.",
     discussion: "The module sends codes only with its deliver= option. The secret itself is unchanged.")
 
   @OptionGroup var named: NamedUserOptions
 
-  @Argument(help: ArgumentHelp("email:ADDRESS, sms:+NUMBER, or none to remove.", valueName: "address"))
+  @Argument(
+    help: ArgumentHelp(
+      "email:ADDRESS, sms:+NUMBER, push:TARGET (a topic, room or device the deliver= program knows), or none to remove.",
+      valueName: "address"))
   var address: String
 
   func validate() throws {
     guard address == "none" || DeliveryAddress(parsing: Array(address.utf8)) != nil else {
-      throw ValidationError("the address must be email:ADDRESS, sms:+NUMBER (E.164) or none")
+      throw ValidationError(
+        "the address must be email:ADDRESS, sms:+NUMBER (E.164), push:TARGET (letters, digits and ._~@+:/#!-) or none")
     }
   }
 
