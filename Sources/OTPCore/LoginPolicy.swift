@@ -7,6 +7,12 @@
 /// The `decoy` line takes the same decisions on the same file, with every
 /// write and send discarded by the module, and refuses at the end: it cannot
 /// drift from the real line because it is not a second implementation.
+///
+/// Alerts (`notify=`) are decided here too. The decoy raises none about the
+/// user's state: its back-off, its success, its scratch code or its new host
+/// never happened, and an alert about them would be false. It raises the one
+/// about the file itself (`unusable`), which is as true for it as for the
+/// real line, at the same point of the login.
 public struct LoginPolicy {
   public let options: ModuleOptions
 
@@ -34,9 +40,10 @@ public struct LoginPolicy {
     case converse(Conversation)
   }
 
-  /// How the login talks to the user. Everything here but `sendsAtStart`
-  /// and `fixedEnd` follows from the options alone, so the prompts cannot
-  /// tell one user from another; those two change nothing that is shown.
+  /// How the login talks to the user. Everything here but `sendsAtStart`,
+  /// `fixedEnd` and `alerts` follows from the options alone, so the prompts
+  /// cannot tell one user from another; those three change nothing that is
+  /// shown.
   public struct Conversation: Equatable {
     public var prompt: [UInt8]
     public var echo: Bool
@@ -48,6 +55,8 @@ public struct LoginPolicy {
     public var sendsAtStart: Bool
     /// Not enrolled, unknown or unusable: every answer ends in this.
     public var fixedEnd: Conclusion?
+    /// Raised before the first prompt (a secret file that cannot be used).
+    public var alerts: [Alert] = []
   }
 
   /// `try_first_pass` and `use_first_pass`: the password an earlier module
@@ -97,6 +106,9 @@ public struct LoginPolicy {
       conversation.fixedEnd = .invalidUserName
     case .unusable:
       conversation.fixedEnd = .unusableSecret
+      // Raised by the decoy line too: the file is as unusable to it, and
+      // both lines then start the same program at the same point.
+      if notifies { conversation.alerts = [.unusable] }
     case .enrolled(let file):
       switch Verifier(token: file, settings: options.verificationSettings).admission(at: now, remoteHost: remoteHost) {
       case .withinGracePeriod: return .finish(.withinGracePeriod)
@@ -127,13 +139,19 @@ public struct LoginPolicy {
   /// An answer judged under the lock.
   public enum Judgement: Equatable {
     /// `backoffUntil`: when the back-off that the recorded failures now
-    /// call for ends, if it lies ahead.
-    case verdict(Verdict, codeLength: Int, earlierFailures: Int, backoffUntil: Int64?, at: Int64)
+    /// call for ends, if it lies ahead. `alerts`: what the answer raises
+    /// once its state is saved.
+    case verdict(
+      Verdict, codeLength: Int, earlierFailures: Int, backoffUntil: Int64?, at: Int64, alerts: [Alert] = [])
     case clockBeforeEpoch
   }
 
+  /// Whether this line tells a `notify=` program of events.
+  var notifies: Bool { options.notifyCommand != nil }
+
   /// Judges `readings` against the locked file at `now`, recording in
-  /// `file` what the answer used up.
+  /// `file` what the answer used up (and, where alerts are sent, the remote
+  /// host of a success).
   public func judge(_ readings: AnswerReadings, file: inout SecretFile, at now: Int64, remoteHost: [UInt8]?)
     -> Judgement
   {
@@ -147,9 +165,34 @@ public struct LoginPolicy {
     }
     let codeLength = verdict == .accepted(.scratchCode) ? 8 : digits
     let backoffUntil = Verifier(token: file, settings: options.verificationSettings).backoffEnd(at: now)
+      .flatMap { $0 > now ? $0 : nil }
+    var hostCheck: SecretFile.HostCheck? = nil
+    if notifies, verdict.isAccepted, let host = remoteHost { hostCheck = file.recordKnownHost(host) }
     return .verdict(
-      verdict, codeLength: codeLength, earlierFailures: earlierFailures,
-      backoffUntil: backoffUntil.flatMap { $0 > now ? $0 : nil }, at: now)
+      verdict, codeLength: codeLength, earlierFailures: earlierFailures, backoffUntil: backoffUntil, at: now,
+      alerts: options.decoy || !notifies
+        ? [] : Self.alerts(verdict, earlierFailures: earlierFailures, backoffUntil: backoffUntil, hostCheck: hostCheck, file: file))
+  }
+
+  /// What a judged answer raises: a back-off it started, a success after
+  /// wrong codes, a scratch code spent, a host not seen before.
+  static func alerts(
+    _ verdict: Verdict, earlierFailures: Int, backoffUntil: Int64?, hostCheck: SecretFile.HostCheck?,
+    file: SecretFile
+  ) -> [Alert] {
+    switch verdict {
+    case .accepted(let acceptance):
+      var alerts: [Alert] = []
+      if earlierFailures > 0 { alerts.append(.failures(count: earlierFailures)) }
+      if acceptance == .scratchCode { alerts.append(.scratch(left: file.scratchCodes.count)) }
+      if hostCheck == .new || hostCheck == .unrecordable { alerts.append(.newHost) }
+      return alerts
+    case .refused(.wrongCode), .refused(.replayedCode), .refused(.expiredCode):
+      // Each wrong code from the threshold on starts a new, longer wait.
+      guard let until = backoffUntil, let failures = file.failures else { return [] }
+      return [.backoff(failures: failures.count, until: until)]
+    case .refused: return []
+    }
   }
 
   /// How writing the judged state back went.
@@ -164,14 +207,15 @@ public struct LoginPolicy {
   }
 
   public enum Next: Equatable {
-    case finish(Conclusion, notices: [Notice])
+    /// `alerts`: what to tell the `notify=` program.
+    case finish(Conclusion, notices: [Notice], alerts: [Alert] = [])
     /// `try_first_pass`: the earlier password held no code; ask.
     case prompt
   }
 
   /// What a judged answer leads to, once its state was (or was not) written.
   public func conclude(_ judgement: Judgement, write: WriteResult, fromEarlierPassword: Bool) -> Next {
-    guard case .verdict(let verdict, _, let earlierFailures, let backoffUntil, let now) = judgement else {
+    guard case .verdict(let verdict, _, let earlierFailures, let backoffUntil, let now, let alerts) = judgement else {
       return .finish(.clockBeforeEpoch, notices: [])
     }
     switch write {
@@ -181,12 +225,15 @@ public struct LoginPolicy {
       // without a record: a TOTP code expires with its step. A scratch,
       // HOTP or sent code that cannot be crossed off would work again.
       if options.allowReadonly, case .accepted(let acceptance) = verdict, acceptance.expiresByItself {
-        return .finish(.accepted(acceptance, stateSaved: false, earlierFailures: earlierFailures), notices: [])
+        // The login did succeed (after those wrong codes, from that host);
+        // unsaved, the next success raises the same alerts again.
+        return .finish(
+          .accepted(acceptance, stateSaved: false, earlierFailures: earlierFailures), notices: [], alerts: alerts)
       }
       return .finish(.stateNotSaved, notices: [])
     case .failed:
       // Right and wrong codes end alike, so a broken disk tells no one
-      // which code was right.
+      // which code was right. Nothing was recorded: nothing to raise.
       return .finish(.stateNotSaved, notices: [])
     }
     switch verdict {
@@ -195,14 +242,16 @@ public struct LoginPolicy {
       // user's own logins: the user is the one who can tell.
       // The decoy refuses in the end, so it tells nothing meant for the user.
       let warning: [Notice] = earlierFailures > 0 && !options.decoy ? [.earlierFailures(earlierFailures)] : []
-      return .finish(.accepted(acceptance, stateSaved: true, earlierFailures: earlierFailures), notices: warning)
+      return .finish(
+        .accepted(acceptance, stateSaved: true, earlierFailures: earlierFailures), notices: warning, alerts: alerts)
     case .refused(let refusal):
       if fromEarlierPassword, firstPass == .tryFirst, refusal == .wrongCode || refusal == .malformedAnswer,
         backoffUntil == nil
       {
         return .prompt
       }
-      return .finish(.refused(refusal), notices: Self.notices(for: refusal, backoffUntil: backoffUntil, at: now))
+      return .finish(
+        .refused(refusal), notices: Self.notices(for: refusal, backoffUntil: backoffUntil, at: now), alerts: alerts)
     }
   }
 

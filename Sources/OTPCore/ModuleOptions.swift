@@ -38,6 +38,11 @@ public struct ModuleOptions: Sendable {
   public var delivery = DeliverySettings()
   /// `deliver_timeout=`: seconds the program may take.
   public var deliveryTimeout: Int64 = 15
+  /// `notify=`: the program told of events an administrator (and the user)
+  /// should hear of at once (see `Alert`).
+  public var notifyCommand: [UInt8]? = nil
+  /// `notify_timeout=`: seconds that program may take.
+  public var notifyTimeout: Int64 = 15
 
   public init() {}
 
@@ -130,6 +135,12 @@ public struct ModuleOptions: Sendable {
       options.deliveryCommand = value
       return true
     }),
+    ("notify", { options, value in
+      guard let value, value.first == UInt8(ascii: "/"), !value.contains(0) else { return false }
+      options.notifyCommand = value
+      return true
+    }),
+    ("notify_timeout", seconds(in: 1...300) { $0.notifyTimeout = $1 }),
     ("code_ttl", seconds(in: 1...86_400) { $0.delivery.codeLifetime = $1 }),
     ("resend_after", seconds(in: 0...3600) { $0.delivery.resendAfter = $1 }),
     ("deliver_timeout", seconds(in: 1...300) { $0.deliveryTimeout = $1 }),

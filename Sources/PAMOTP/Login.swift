@@ -84,7 +84,7 @@ struct Login {
     if conversation.firstPass != .none {
       if let earlier = pam.authenticationToken() {
         switch judge(AnswerReadings(combined: earlier), conversation, fromEarlierPassword: true) {
-        case .finish(let conclusion, let notices):
+        case .finish(let conclusion, let notices, _):
           tell(notices)
           return end(conclusion)
         case .prompt: break
@@ -110,7 +110,7 @@ struct Login {
         notices = [.codeRequested]
       case .judge(let readings):
         switch judge(readings, conversation, fromEarlierPassword: false) {
-        case .finish(let conclusion, let notices):
+        case .finish(let conclusion, let notices, _):
           tell(notices)
           return end(conclusion)
         case .prompt:
@@ -145,14 +145,15 @@ struct Login {
     }
     let next = policy.conclude(update.result, write: update.writeResult, fromEarlierPassword: fromEarlierPassword)
     if let error = update.writeError {
-      if case .finish(.accepted, _) = next {
+      if case .finish(.accepted, _, _) = next {
         pam.log(LOG_WARNING, "\(LogFields.context(pam, user: user)) state not saved: \(error.description)")
       } else {
         problem = error
       }
     }
-    if case .finish(.accepted, _) = next, readings.isCombined, !options.decoy,
-      case .verdict(_, let codeLength, _, _, _) = update.result, let password = readings.password(codeLength: codeLength)
+    if case .finish(.accepted, _, _) = next, readings.isCombined, !options.decoy,
+      case .verdict(_, let codeLength, _, _, _, _) = update.result,
+      let password = readings.password(codeLength: codeLength)
     {
       // forward_pass and try_first_pass: the password part goes on to the
       // next module.

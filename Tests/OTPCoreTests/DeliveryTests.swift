@@ -127,7 +127,14 @@ struct DeliveryTests {
     #expect(options.deliveryCommand == Array("/usr/local/lib/pam_otp/deliver-email".utf8))
     #expect(options.delivery == DeliverySettings(codeLifetime: 120, resendAfter: 10, maximumSends: 4, sendWindow: 600))
     #expect(options.deliveryTimeout == 5)
-    for bad in ["deliver=relative", "code_ttl=0", "max_sends=5", "max_sends=0/60", "resend_after=x", "deliver_timeout=0"] {
+    #expect(options.notifyCommand == nil && options.notifyTimeout == 15)
+    let notifying = try ModuleOptions.parse(["notify=/usr/local/lib/pam_otp/notify-email", "notify_timeout=30"].map { Array($0.utf8) })
+    #expect(notifying.notifyCommand == Array("/usr/local/lib/pam_otp/notify-email".utf8))
+    #expect(notifying.notifyTimeout == 30)
+    for bad in [
+      "deliver=relative", "code_ttl=0", "max_sends=5", "max_sends=0/60", "resend_after=x", "deliver_timeout=0",
+      "notify=", "notify=relative", "notify", "notify_timeout=0", "notify_timeout=301",
+    ] {
       #expect(throws: ModuleOptions.ParseError.malformed(Array(bad.utf8))) { try ModuleOptions.parse([Array(bad.utf8)]) }
     }
   }
