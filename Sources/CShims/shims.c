@@ -11,6 +11,9 @@
 #include <sys/file.h>
 #include <time.h>
 #include <spawn.h>
+#include <dlfcn.h>
+#include <string.h>
+#include <sys/prctl.h>
 #include <sys/random.h>
 #include <unistd.h>
 #include "CShims.h"
@@ -58,6 +61,147 @@ int cshim_spawn(const char *path, char *const argv[], char *const envp[], int st
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attributes);
   return error;
+}
+
+// The watched start of a notify= program. The watchdog is a fork of the
+// host (sshd, sudo), so before anything else it drops what is the host's:
+// its session and terminal, its signal handlers (a SIGCHLD handler of the
+// host's would reap the program behind its back) and its descriptors (a
+// client's socket held here would keep the connection open). It is forked
+// from a fork with _Fork, which runs no atfork handlers of the host's, and
+// the host's own fork() leaves malloc usable in the children.
+
+static size_t watch_append(char *buffer, size_t used, size_t size, const char *text) {
+  while (text && *text && used + 1 < size) buffer[used++] = *text++;
+  buffer[used] = '\0';
+  return used;
+}
+
+static size_t watch_append_number(char *buffer, size_t used, size_t size, long number) {
+  char digits[24];
+  int count = 0;
+  unsigned long value = number < 0 ? 0UL - (unsigned long)number : (unsigned long)number;
+  do {
+    digits[count++] = (char)('0' + value % 10);
+    value /= 10;
+  } while (value && count < 23);
+  if (number < 0 && used + 1 < size) buffer[used++] = '-';
+  while (count > 0 && used + 1 < size) buffer[used++] = digits[--count];
+  buffer[used] = '\0';
+  return used;
+}
+
+// Ends the watchdog by logging MESSAGE (with NUMBER if `with_number`).
+static void watch_report(const struct cshim_watch *watch, int failed, const char *message, long number,
+                         int with_number) {
+  if (!watch->logger || !message) _exit(0);
+  char text[4096];
+  size_t used = watch_append(text, 0, sizeof text, message);
+  if (with_number) watch_append_number(text, used, sizeof text, number);
+  char *arguments[32];
+  int count = 0;
+  for (char *const *argument = watch->logger_arguments; argument && *argument && count < 24; argument++) {
+    arguments[count++] = *argument;
+  }
+  arguments[count++] = "-p";
+  arguments[count++] = failed ? "authpriv.err" : "authpriv.info";
+  arguments[count++] = "--";
+  arguments[count++] = text;
+  arguments[count] = NULL;
+  char *environment[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL};
+  execve(watch->logger, arguments, environment);
+  _exit(127);
+}
+
+static long watch_now_ns(void) {
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return (long)now.tv_sec * 1000000000L + now.tv_nsec;
+}
+
+static void watchdog(const char *path, char *const argv[], char *const envp[], int stdin_fd,
+                     const struct cshim_watch *watch) {
+  long deadline = watch_now_ns() + watch->timeout_ns;
+  setsid();
+  prctl(PR_SET_NAME, "pam_otp-notify", 0, 0, 0);
+  // It holds a copy of the host's memory until logger replaces it: no core.
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  struct sigaction standard;
+  memset(&standard, 0, sizeof standard);
+  standard.sa_handler = SIG_DFL;
+  for (int number = 1; number < NSIG; number++) sigaction(number, &standard, NULL);
+  sigset_t child;
+  sigemptyset(&child);
+  sigaddset(&child, SIGCHLD);
+  sigprocmask(SIG_SETMASK, &child, NULL);
+  if (stdin_fd != 0 && dup2(stdin_fd, 0) != 0) _exit(1);
+  int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (null < 0 || dup2(null, 1) != 1 || dup2(null, 2) != 2) _exit(1);
+  close_range(3, ~0U, 0);
+
+  pid_t pid = 0;
+  int error = cshim_spawn(path, argv, envp, 0, &pid);
+  // The program has its input; logger gets none.
+  int empty = open("/dev/null", O_RDONLY);
+  if (empty > 0) {
+    dup2(empty, 0);
+    close(empty);
+  }
+  if (error) watch_report(watch, 1, watch->not_started, error, 1);
+
+  int status = 0;
+  for (;;) {
+    pid_t done = waitpid(pid, &status, WNOHANG);
+    if (done == pid) break;
+    if (done < 0 && errno != EINTR) _exit(1);
+    long remaining = deadline - watch_now_ns();
+    if (remaining <= 0) {
+      // The whole group: a script's curl or msmtp must not go on alone.
+      kill(-pid, SIGKILL);
+      while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+      watch_report(watch, 1, watch->timed_out, 0, 0);
+    }
+    struct timespec wait = { remaining / 1000000000L, remaining % 1000000000L };
+    sigtimedwait(&child, NULL, &wait);
+  }
+  if (!WIFEXITED(status)) watch_report(watch, 1, watch->signaled, 0, 0);
+  if (WEXITSTATUS(status) != 0) watch_report(watch, 1, watch->exited, WEXITSTATUS(status), 1);
+  watch_report(watch, 0, watch->sent, 0, 0);
+}
+
+int cshim_spawn_watched(const char *path, char *const argv[], char *const envp[], int stdin_fd,
+                        const struct cshim_watch *watch) {
+  pid_t intermediate = fork();
+  if (intermediate < 0) return errno;
+  if (intermediate == 0) {
+    pid_t watcher = _Fork();
+    if (watcher == 0) {
+      watchdog(path, argv, envp, stdin_fd, watch);
+      _exit(0);
+    }
+    _exit(watcher < 0 ? 1 : 0);
+  }
+  int status = 0;
+  pid_t done;
+  while ((done = waitpid(intermediate, &status, 0)) < 0 && errno == EINTR) {}
+  // Reaped by a SIGCHLD handler of the host's: the watchdog most likely runs.
+  if (done == intermediate && (!WIFEXITED(status) || WEXITSTATUS(status) != 0)) return EAGAIN;
+  return 0;
+}
+
+const char *cshim_program_name(void) { return program_invocation_short_name; }
+
+int cshim_module_name(char *buffer, size_t size) {
+  Dl_info info;
+  if (!dladdr((void *)cshim_module_name, &info) || !info.dli_fname) return 0;
+  const char *base = strrchr(info.dli_fname, '/');
+  base = base ? base + 1 : info.dli_fname;
+  size_t length = strlen(base);
+  if (length >= 3 && strcmp(base + length - 3, ".so") == 0) length -= 3;
+  if (length == 0 || length >= size) return 0;
+  memcpy(buffer, base, length);
+  buffer[length] = '\0';
+  return 1;
 }
 
 // flock(2) with a deadline. A blocking flock is woken by the kernel the

@@ -51,7 +51,7 @@ public struct DeliveryCommand: Sendable {
   public func start(
     code: [UInt8], to address: DeliveryAddress, environment: [(String, [UInt8])]
   ) throws(Failure) -> RunningDelivery {
-    try checkProgram()
+    do throws(StoreError) { try AdministratorProgram.check(path) } catch { throw .unsafeProgram(error) }
     var fds: [Int32] = [-1, -1]
     guard fds.withUnsafeMutableBufferPointer({ cshim_pipe($0.baseAddress) }) == 0 else {
       throw .couldNotStart(.last(.pipe))
@@ -59,10 +59,7 @@ public struct DeliveryCommand: Sendable {
     let readEnd = FileDescriptor(adopting: fds[0])
     let writeEnd = FileDescriptor(adopting: fds[1])
     let arguments = [path, Array(address.channel.name.utf8), address.address]
-    var variables: [[UInt8]] = [Array("PATH=/usr/sbin:/usr/bin:/sbin:/bin".utf8)]
-    for (name, value) in environment where !value.contains(0) {
-      variables.append(Array(name.utf8) + [UInt8(ascii: "=")] + value)
-    }
+    let variables = AdministratorProgram.environment(environment)
     var pid: pid_t = 0
     let error = CStringArray(arguments).withPointers { argv in
       CStringArray(variables).withPointers { envp in
@@ -88,31 +85,42 @@ public struct DeliveryCommand: Sendable {
     return RunningDelivery(pid: pid, deadline: cshim_monotonic_ns() + Int(timeout) * 1_000_000_000)
   }
 
+}
+
+/// What the administrator's programs (`deliver=`, `notify=`) have in
+/// common: the rules a program must meet before it is run, and the one
+/// environment it gets.
+enum AdministratorProgram {
   /// A regular file owned by root, executable, not writable by group or
   /// others, reached through directories only root can change.
-  private func checkProgram() throws(Failure) {
+  static func check(_ path: [UInt8]) throws(StoreError) {
     let location = SecretFileLocation(path: path, account: .root, allowedPermissions: 0o755)
-    do throws(StoreError) {
-      let (directories, name) = try location.components()
-      let (directory, _) = try PathWalk.openParent(of: location, directories: directories)
-      var info = stat()
-      guard withCString(name, { fstatat(directory.raw, $0, &info, AT_SYMLINK_NOFOLLOW) }) == 0 else {
-        let error = SystemError.last(.stat)
-        throw error.isNotFound ? StoreError.notFound(path: location.pathText) : .system(path: location.pathText, error)
-      }
-      let mode = UInt32(info.st_mode) & 0o7777
-      guard cshim_is_reg(info.st_mode) != 0 else {
-        throw StoreError.unsafeFile(path: location.pathText, problem: .notRegularFile)
-      }
-      guard info.st_uid == 0 else {
-        throw StoreError.unsafeFile(path: location.pathText, problem: .ownedBy(uid: info.st_uid, expected: 0))
-      }
-      guard mode & 0o022 == 0, mode & 0o111 != 0 else {
-        throw StoreError.unsafeFile(path: location.pathText, problem: .permissions(mode: mode, allowed: 0o755))
-      }
-    } catch {
-      throw .unsafeProgram(error)
+    let (directories, name) = try location.components()
+    let (directory, _) = try PathWalk.openParent(of: location, directories: directories)
+    var info = stat()
+    guard withCString(name, { fstatat(directory.raw, $0, &info, AT_SYMLINK_NOFOLLOW) }) == 0 else {
+      let error = SystemError.last(.stat)
+      throw error.isNotFound ? StoreError.notFound(path: location.pathText) : .system(path: location.pathText, error)
     }
+    let mode = UInt32(info.st_mode) & 0o7777
+    guard cshim_is_reg(info.st_mode) != 0 else {
+      throw StoreError.unsafeFile(path: location.pathText, problem: .notRegularFile)
+    }
+    guard info.st_uid == 0 else {
+      throw StoreError.unsafeFile(path: location.pathText, problem: .ownedBy(uid: info.st_uid, expected: 0))
+    }
+    guard mode & 0o022 == 0, mode & 0o111 != 0 else {
+      throw StoreError.unsafeFile(path: location.pathText, problem: .permissions(mode: mode, allowed: 0o755))
+    }
+  }
+
+  /// `PATH` and the given variables (a value holding NUL is left out).
+  static func environment(_ pairs: [(String, [UInt8])]) -> [[UInt8]] {
+    var variables: [[UInt8]] = [Array("PATH=/usr/sbin:/usr/bin:/sbin:/bin".utf8)]
+    for (name, value) in pairs where !value.contains(0) {
+      variables.append(Array(name.utf8) + [UInt8(ascii: "=")] + value)
+    }
+    return variables
   }
 }
 
@@ -172,7 +180,7 @@ private let ASCII_NEWLINE: UInt8 = 0x0A
 
 /// NUL-terminated copies of byte strings and a NULL-terminated array of
 /// pointers to them, for argv and envp.
-private struct CStringArray {
+struct CStringArray {
   let strings: [[UInt8]]
 
   init(_ strings: [[UInt8]]) { self.strings = strings.map { $0 + [0] } }

@@ -10,9 +10,10 @@ import CShims
 /// slowly holds up another login.
 ///
 /// In a `decoy` line every write is rehearsed (the same lock, judgement and
-/// synced temporary file, then dropped), no program is started, and the end
-/// is a refusal: what the user sees, and how long it takes, is what the real
-/// line shows after a wrong code.
+/// synced temporary file, then dropped), no delivery program is started (and
+/// only the alerts the policy raises for it), and the end is a refusal: what
+/// the user sees, and how long it takes, is what the real line shows after a
+/// wrong code.
 struct Login {
   let pam: PAMHandle
   let options: ModuleOptions
@@ -24,6 +25,9 @@ struct Login {
   /// The error behind an unusable secret or an unsaved state, for the log.
   private var problem: StoreError?
   private var delivery: CodeDelivery
+  private let alerting: Alerting
+  /// The time of the policy's last decision, which an alert reports.
+  private var decidedAt: Int64 = 0
 
   static func run(_ pam: PAMHandle, arguments: ModuleArguments) -> Outcome {
     let options: ModuleOptions
@@ -61,11 +65,13 @@ struct Login {
     self.found = found
     self.problem = found.problem
     self.delivery = CodeDelivery(pam: pam, options: options, user: user)
+    self.alerting = Alerting(pam: pam, options: options, user: user, account: found.accountName ?? user)
   }
 
   private mutating func authenticate() -> Outcome {
     if options.debug { logDebug() }
-    switch policy.opening(found.standing, at: clock(), remoteHost: remoteHost) {
+    decidedAt = clock()
+    switch policy.opening(found.standing, at: decidedAt, remoteHost: remoteHost) {
     case .finish(let conclusion):
       return end(conclusion)
     case .refuse(let notice, let conclusion):
@@ -80,12 +86,14 @@ struct Login {
   }
 
   private mutating func converse(_ conversation: LoginPolicy.Conversation) -> Outcome {
+    raise(conversation.alerts)
     if conversation.sendsAtStart { sendCode(requested: false) }
     if conversation.firstPass != .none {
       if let earlier = pam.authenticationToken() {
         switch judge(AnswerReadings(combined: earlier), conversation, fromEarlierPassword: true) {
-        case .finish(let conclusion, let notices, _):
+        case .finish(let conclusion, let notices, let alerts):
           tell(notices)
+          raise(alerts)
           return end(conclusion)
         case .prompt: break
         }
@@ -110,8 +118,9 @@ struct Login {
         notices = [.codeRequested]
       case .judge(let readings):
         switch judge(readings, conversation, fromEarlierPassword: false) {
-        case .finish(let conclusion, let notices, _):
+        case .finish(let conclusion, let notices, let alerts):
           tell(notices)
+          raise(alerts)
           return end(conclusion)
         case .prompt:
           notices = []
@@ -143,6 +152,7 @@ struct Login {
       problem = error
       return .finish(.unusableSecret, notices: [])
     }
+    if case .verdict(_, _, _, _, let now, _) = update.result { decidedAt = now }
     let next = policy.conclude(update.result, write: update.writeResult, fromEarlierPassword: fromEarlierPassword)
     if let error = update.writeError {
       if case .finish(.accepted, _, _) = next {
@@ -170,6 +180,14 @@ struct Login {
       return
     }
     delivery.send(requested: requested, store: store, snapshot: found.snapshot, policy: policy, digits: file.effectiveDigits)
+  }
+
+  /// Starts the `notify=` program for what the policy raised.
+  private func raise(_ alerts: [Alert]) {
+    guard !alerts.isEmpty else { return }
+    var address: DeliveryAddress? = nil
+    if case .enrolled(let file) = found.standing { address = file.delivery }
+    alerting.raise(alerts, at: decidedAt, delivery: address, problem: found.problem)
   }
 
   /// Refused before any prompt: the reason goes with the refusal.

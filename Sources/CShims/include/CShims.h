@@ -48,6 +48,41 @@ long cshim_getrandom(void *buffer, size_t length);
 /// process group of its own (its pid). Returns 0 and the pid, or an errno.
 int cshim_spawn(const char *path, char *const argv[], char *const envp[], int stdin_fd, pid_t *pid);
 
+/// What `cshim_spawn_watched` logs when the program ends: it runs
+/// `logger` (a fresh process: nothing of the host's state is used after the
+/// fork) as `LOGGER_ARGUMENTS... -p PRIORITY -- MESSAGE`, with one of these
+/// messages (the number appended to `exited` and `not_started`).
+struct cshim_watch {
+  long timeout_ns;
+  const char *logger;                 // NULL: nothing is logged
+  char *const *logger_arguments;      // argv[0] first, NULL-terminated, at most 24
+  const char *sent;                   // exit status 0, at authpriv.info
+  const char *exited;                 // + the exit status, at authpriv.err
+  const char *signaled;
+  const char *timed_out;
+  const char *not_started;            // + the errno
+};
+
+/// Starts `path` as cshim_spawn does, watched by a process that is not the
+/// caller's child, and returns without waiting for either: the caller forks
+/// a short-lived process, which forks the watchdog and exits at once (the
+/// caller reaps it at once). The watchdog, adopted by init (or the nearest
+/// subreaper), starts the program in a process group of its own, kills the
+/// group if it runs past `timeout_ns`, and logs how it ended. The program
+/// may so outlive the caller's PAM call, but never its time limit.
+/// Returns 0, or an errno if nothing was started.
+int cshim_spawn_watched(const char *path, char *const argv[], char *const envp[], int stdin_fd,
+                        const struct cshim_watch *watch);
+
+/// The host's program name (glibc's program_invocation_short_name), the
+/// identity its syslog lines carry unless it chose another.
+const char *cshim_program_name(void);
+
+/// The file name of the module (this shared object) without its directory
+/// and `.so`, as libpam names it in `pam_syslog` lines, into `buffer`;
+/// 0 if unknown or longer than `size`.
+int cshim_module_name(char *buffer, size_t size);
+
 /// An exclusive flock(2) on `fd`, waiting at most `timeout_ns` and woken as
 /// soon as the lock is released. Returns 0, ETIMEDOUT or another errno.
 int cshim_flock_exclusive(int fd, long timeout_ns);
