@@ -21,6 +21,12 @@ the log, so the tests read the log lines and the mailbox for that.
   failed deliveries (mail server down, a program that fails, one that
   hangs, one in an unsafe place), slow ones (the prompt does not wait),
   the SMS example, a user with an app and an address, single use.
+- Push (scripts/deliver-push, test_push.py): the code posted for a
+  push:TARGET user logs in, and the same program posts the `failures`
+  alert that follows a wrong code.
+- Alerts by e-mail (scripts/notify-email, test_alert_mail.py), through a
+  real sshd: wrong codes then a right one mail the `failures` alert to the
+  administrator and the user; the decoy line raises nothing.
 - Every test: neither a code, a full address nor the SMS token appears in
   any syslog line (the masked address may); log lines say what failed."""
 
