@@ -168,10 +168,14 @@ public struct LoginPolicy {
       .flatMap { $0 > now ? $0 : nil }
     var hostCheck: SecretFile.HostCheck? = nil
     if notifies, verdict.isAccepted, let host = remoteHost { hostCheck = file.recordKnownHost(host) }
+    let alerts =
+      options.decoy || !notifies
+      ? []
+      : Self.alerts(
+        verdict, earlierFailures: earlierFailures, backoffUntil: backoffUntil, hostCheck: hostCheck, file: file)
     return .verdict(
       verdict, codeLength: codeLength, earlierFailures: earlierFailures, backoffUntil: backoffUntil, at: now,
-      alerts: options.decoy || !notifies
-        ? [] : Self.alerts(verdict, earlierFailures: earlierFailures, backoffUntil: backoffUntil, hostCheck: hostCheck, file: file))
+      alerts: alerts)
   }
 
   /// What a judged answer raises: a back-off it started, a success after
