@@ -81,7 +81,20 @@ let package = Package(
         "OTPCore", "OTPStore", "CQRencode", "CPNG",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
-      linkerSettings: [.linkedLibrary("qrencode"), .linkedLibrary("png16")]),
+      linkerSettings: [
+        .linkedLibrary("qrencode"), .linkedLibrary("png16"),
+        // The release otpctl carries the Swift runtime and FoundationEssentials
+        // inside it, so it runs on servers without a Swift toolchain (ldd shows
+        // only Debian's libraries). Debug builds stay dynamic: the test
+        // programs that link otpctl's code also load the toolchain's runtime,
+        // and one process must not hold two.
+        .unsafeFlags(["-static-stdlib"], .when(configuration: .release)),
+        // FoundationEssentials' own static dependencies (the dynamic library
+        // names them itself; its archive cannot).
+        .linkedLibrary("_FoundationCollections", .when(configuration: .release)),
+        .linkedLibrary("_FoundationCShims", .when(configuration: .release)),
+        .linkedLibrary("swiftSynchronization", .when(configuration: .release)),
+      ]),
 
     // Pure logic: RFC vectors, formats, the policy with time injected.
     .testTarget(name: "OTPCoreTests", dependencies: ["OTPCore"]),

@@ -1,5 +1,4 @@
 import ArgumentParser
-import Foundation
 import OTPCore
 
 struct Code: ParsableCommand {
@@ -18,7 +17,7 @@ struct Code: ParsableCommand {
       switch file.mode {
       case .totp:
         // The centre of the module's window: the current step plus the stored skew.
-        let now = at ?? Int64(Date().timeIntervalSince1970)
+        let now = at ?? System.now
         let step = OneTimePassword.timeStep(at: now, period: file.effectiveStepSize) + (file.timeSkew ?? 0)
         counter = UInt64(max(step, 0))
       case .hotp(let next):

@@ -1,7 +1,10 @@
 import ArgumentParser
-import Foundation
 import OTPCore
 import OTPStore
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 struct Enroll: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -154,7 +157,7 @@ struct Enroll: ParsableCommand {
         }
       } catch {
         // A QR code of a secret that was never activated must not linger.
-        if let qrPNG { try? FileManager.default.removeItem(atPath: qrPNG) }
+        if let qrPNG { unlink(qrPNG) }
         throw error
       }
       if json {
@@ -276,7 +279,7 @@ struct Enroll: ParsableCommand {
     for attempt in 1...3 {
       guard let line = Terminal.readLine(prompt: "Enter the code your app shows: ") else { break }
       let answer = Array(line.utf8.filter { $0 != UInt8(ascii: " ") })
-      let now = Int64(Date().timeIntervalSince1970)
+      let now = System.now
       if case .accepted = verifier.verify(answer: answer, at: now, remoteHost: nil, state: &trial) {
         file.mode = trial.mode
         file.usedSteps = trial.usedSteps
@@ -288,11 +291,10 @@ struct Enroll: ParsableCommand {
   }
 
   private func printJSON(_ target: Target, _ uri: String, _ codes: [UInt32]) throws(CLIError) {
-    let object: [String: Any] = [
-      "user": target.user.nameText, "secret_file": target.path, "uri": uri,
-      "scratch_codes": codes.map(ScratchCode.text),
-    ]
-    try JSONOutput.print(object)
+    try JSONOutput.print(.object([
+      "user": .string(target.user.nameText), "secret_file": .string(target.path), "uri": .string(uri),
+      "scratch_codes": .array(codes.map { .string(ScratchCode.text($0)) }),
+    ]))
   }
 }
 
@@ -327,16 +329,5 @@ enum DefaultDirectory {
       throw CLIError(.ioError, "cannot create \(path): \(String(cString: strerror(errno)))")
     }
     _ = chmod(path, 0o700)
-  }
-}
-
-enum JSONOutput {
-  static func print(_ object: Any) throws(CLIError) {
-    do {
-      let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
-      Swift.print(String(decoding: data, as: UTF8.self))
-    } catch {
-      throw CLIError(.ioError, "cannot write JSON: \(error)")
-    }
   }
 }

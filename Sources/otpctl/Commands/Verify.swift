@@ -1,5 +1,4 @@
 import ArgumentParser
-import Foundation
 import OTPCore
 import OTPStore
 
@@ -36,7 +35,7 @@ struct Verify: ParsableCommand {
     try reportingErrors {
       let target = try Target.resolve(targetOptions)
       let answer = Array(code.utf8.filter { $0 != UInt8(ascii: " ") })
-      let now = Int64(Date().timeIntervalSince1970)
+      let now = System.now
       let update: SecretFileStore.Update<Verdict>
       do throws(StoreError) {
         update = try target.store.update { file in

@@ -1,4 +1,3 @@
-import Foundation
 import OTPCore
 import OTPStore
 
@@ -72,6 +71,6 @@ enum Enrolment {
   }
 
   static var hostName: String {
-    ProcessInfo.processInfo.hostName
+    System.hostName
   }
 }

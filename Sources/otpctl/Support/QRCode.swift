@@ -1,6 +1,8 @@
 import CPNG
 import CQRencode
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A QR code symbol made by libqrencode (a well-kept encoder; hand-writing
 /// one would be a place for bugs that only a phone camera finds).
@@ -56,7 +58,7 @@ struct QRCode {
 
   /// An 8-bit greyscale PNG through libpng's simplified API, with the
   /// 4-module quiet zone the standard asks for.
-  func pngData(scale: Int = 8, quietZone: Int = 4) throws(CLIError) -> Data {
+  func pngData(scale: Int = 8, quietZone: Int = 4) throws(CLIError) -> [UInt8] {
     let side = (width + 2 * quietZone) * scale
     var pixels = [UInt8](repeating: 255, count: side * side)
     for y in 0..<width {
@@ -82,7 +84,7 @@ struct QRCode {
     }
     png_image_free(&image)
     guard written != 0 else { throw CLIError(.ioError, "cannot encode the PNG") }
-    return Data(output.prefix(size))
+    return Array(output.prefix(size))
   }
 }
 
@@ -90,9 +92,11 @@ enum PrivateFile {
   /// Writes a file only its owner can read (a QR code holds the secret):
   /// a new file beside the path, then a rename over it, so neither a symlink
   /// nor a hard link at the path can redirect or truncate another file.
-  static func write(_ data: Data, to path: String) throws(CLIError) {
-    let directory = (path as NSString).deletingLastPathComponent
-    let temporary = (directory.isEmpty ? "." : directory) + "/.otpctl-\(UUID().uuidString.prefix(8)).tmp"
+  static func write(_ data: [UInt8], to path: String) throws(CLIError) {
+    let directory = path.lastIndex(of: "/").map { String(path[...$0]) } ?? "./"
+    // An unpredictable name, so no one can place a file there first.
+    let suffix = try Enrolment.randomBytes(4).map { String($0, radix: 16) }.joined()
+    let temporary = directory + ".otpctl-\(suffix).tmp"
     let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
     guard descriptor >= 0 else { throw failure(path, errno) }
     var ok = fchmod(descriptor, 0o600) == 0
