@@ -87,8 +87,11 @@ let package = Package(
         // inside it, so it runs on servers without a Swift toolchain (ldd shows
         // only Debian's libraries). Debug builds stay dynamic: the test
         // programs that link otpctl's code also load the toolchain's runtime,
-        // and one process must not hold two.
-        .unsafeFlags(["-static-stdlib"], .when(configuration: .release)),
+        // and one process must not hold two. -z now and relro: the hardening
+        // Debian expects of a program that root runs.
+        .unsafeFlags(
+          ["-static-stdlib", "-Xlinker", "-z", "-Xlinker", "now", "-Xlinker", "-z", "-Xlinker", "relro"],
+          .when(configuration: .release)),
         // FoundationEssentials' own static dependencies (the dynamic library
         // names them itself; its archive cannot).
         .linkedLibrary("_FoundationCollections", .when(configuration: .release)),

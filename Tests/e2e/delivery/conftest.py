@@ -7,8 +7,8 @@ sendmail, to a real SMTP server on loopback (aiosmtpd). SMS goes through
 scripts/deliver-sms to an HTTP server on loopback. The codes are read
 from what arrives there, as a user would read them.
 
-- sshd: the shipped pam.d/sshd auth lines with deliver= on both pam_otp
-  lines; the code from the mail logs in and the command runs; the mail is
+- sshd: Debian's /etc/pam.d/sshd with pam.d/password-then-code applied
+  and deliver= on both pam_otp lines; the code from the mail logs in and the command runs; the mail is
   addressed to the user and the secret file holds only a salted hash of
   the code; a wrong password sends no mail.
 - pamtester (under pam_wrapper, one prompt at a time): expiry, resend,
