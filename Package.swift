@@ -109,5 +109,8 @@ let package = Package(
     .testTarget(name: "otpctlTests", dependencies: ["otpctl"]),
     // Against independent implementations: oathtool, the google-authenticator CLI.
     .testTarget(name: "InteropTests", dependencies: ["OTPCore"]),
+    // The manual pages' sources against the code: every module option in
+    // pam_otp(8), every exit code in otpctl(1).
+    .testTarget(name: "ManPageTests", dependencies: ["OTPCore", "otpctl"]),
   ]
 )
