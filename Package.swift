@@ -9,9 +9,9 @@ import PackageDescription
 // The module is compiled in Embedded Swift: no Swift runtime to load into
 // every sshd and sudo process, no libstdc++, about 100 KB instead of 9 MB.
 // Embedded code cannot link normal Swift modules, so the PAMOTP target
-// compiles the OTPCore and OTPStore sources a second time through symlinks
-// (Sources/PAMOTP/OTPCore -> ../OTPCore) into one embedded module; the CLI and
-// the tests use the normal targets of the same files.
+// compiles the OTPCore, OTPStore and OTPDelivery sources a second time through
+// symlinks (Sources/PAMOTP/OTPCore -> ../OTPCore) into one embedded module; the
+// CLI and the tests use the normal targets of the same files.
 
 let packageDirectory = Context.packageDirectory
 
@@ -66,6 +66,9 @@ let package = Package(
     .target(name: "OTPCore", dependencies: ["CCrypto"]),
     // Files: safe open, checks, locking, atomic replace, identities.
     .target(name: "OTPStore", dependencies: ["OTPCore", "CShims"]),
+    // Runs the administrator's delivery program: process handling, apart
+    // from the file rules.
+    .target(name: "OTPDelivery", dependencies: ["OTPCore", "OTPStore", "CShims"]),
     // The PAM module (Embedded Swift; see above).
     .target(
       name: "PAMOTP",
@@ -102,7 +105,7 @@ let package = Package(
     // Pure logic: RFC vectors, formats, the policy with time injected.
     .testTarget(name: "OTPCoreTests", dependencies: ["OTPCore"]),
     // File rules on a real file system: walk, checks, locks, atomic replace.
-    .testTarget(name: "OTPStoreTests", dependencies: ["OTPStore", "OTPCore"]),
+    .testTarget(name: "OTPStoreTests", dependencies: ["OTPStore", "OTPCore", "CShims"]),
     // The built module (PAM_OTP_MODULE, the release .so) inside the real libpam.
     .testTarget(name: "PAMModuleTests", dependencies: ["CPAM", "OTPCore"]),
     // otpctl's argument parsing, separate from running the binary.

@@ -2,9 +2,14 @@
 // and not in the header, keeps the header's view of glibc identical to
 // Swift's Glibc module (see CShims.h).
 #define _GNU_SOURCE 1
+#include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <signal.h>
+#include <stdlib.h>
+#include <sys/file.h>
+#include <time.h>
 #include <spawn.h>
 #include <sys/random.h>
 #include <unistd.h>
@@ -53,4 +58,118 @@ int cshim_spawn(const char *path, char *const argv[], char *const envp[], int st
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attributes);
   return error;
+}
+
+// flock(2) with a deadline. A blocking flock is woken by the kernel the
+// moment the lock is released, so waiters are served as it comes free; a
+// loop of LOCK_NB and sleeps misses every release that falls in its sleep
+// and let one login starve while others came and went. Nothing interrupts
+// a blocking flock but a signal, and a module has no business with its
+// host's signals, so the blocking call runs on a thread of its own while
+// the caller waits for it with a deadline.
+
+enum { LOCK_WAITING, LOCK_TAKEN, LOCK_FAILED, LOCK_ABANDONED };
+
+struct lock_wait {
+  pthread_mutex_t mutex;
+  pthread_cond_t changed;
+  int descriptor;  // the waiting thread's own duplicate of the caller's
+  int state;
+  int error;
+  int references;  // the caller and the thread
+};
+
+static void lock_wait_release(struct lock_wait *wait) {
+  pthread_mutex_lock(&wait->mutex);
+  int last = --wait->references == 0;
+  pthread_mutex_unlock(&wait->mutex);
+  if (!last) return;
+  // The duplicate shares the caller's open file description: closing it
+  // does not release a lock that the caller now holds.
+  close(wait->descriptor);
+  pthread_cond_destroy(&wait->changed);
+  pthread_mutex_destroy(&wait->mutex);
+  free(wait);
+}
+
+static void *lock_wait_thread(void *argument) {
+  struct lock_wait *wait = argument;
+  int result;
+  do {
+    result = flock(wait->descriptor, LOCK_EX);
+  } while (result != 0 && errno == EINTR);
+  int error = result == 0 ? 0 : errno;
+  pthread_mutex_lock(&wait->mutex);
+  if (wait->state == LOCK_ABANDONED) {
+    // The caller gave up: the lock it no longer wants must not stay held.
+    if (result == 0) flock(wait->descriptor, LOCK_UN);
+  } else {
+    wait->state = result == 0 ? LOCK_TAKEN : LOCK_FAILED;
+    wait->error = error;
+    pthread_cond_signal(&wait->changed);
+  }
+  pthread_mutex_unlock(&wait->mutex);
+  lock_wait_release(wait);
+  return NULL;
+}
+
+int cshim_flock_exclusive(int fd, long timeout_ns) {
+  if (flock(fd, LOCK_EX | LOCK_NB) == 0) return 0;
+  if (errno != EWOULDBLOCK && errno != EINTR) return errno;
+
+  struct lock_wait *wait = calloc(1, sizeof *wait);
+  if (!wait) return ENOMEM;
+  wait->descriptor = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  if (wait->descriptor < 0) {
+    int error = errno;
+    free(wait);
+    return error;
+  }
+  pthread_condattr_t condition_attributes;
+  pthread_condattr_init(&condition_attributes);
+  pthread_condattr_setclock(&condition_attributes, CLOCK_MONOTONIC);
+  pthread_cond_init(&wait->changed, &condition_attributes);
+  pthread_condattr_destroy(&condition_attributes);
+  pthread_mutex_init(&wait->mutex, NULL);
+  wait->state = LOCK_WAITING;
+  wait->references = 2;
+
+  pthread_attr_t attributes;
+  pthread_attr_init(&attributes);
+  pthread_attr_setdetachstate(&attributes, PTHREAD_CREATE_DETACHED);
+  pthread_attr_setstacksize(&attributes, 64 * 1024);
+  // The thread inherits this mask: the host's signals stay with the host's
+  // own threads.
+  sigset_t all, previous;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &previous);
+  pthread_t thread;
+  int error = pthread_create(&thread, &attributes, lock_wait_thread, wait);
+  pthread_sigmask(SIG_SETMASK, &previous, NULL);
+  pthread_attr_destroy(&attributes);
+  if (error) {
+    wait->references = 1;
+    lock_wait_release(wait);
+    return error;
+  }
+
+  struct timespec deadline;
+  clock_gettime(CLOCK_MONOTONIC, &deadline);
+  deadline.tv_sec += timeout_ns / 1000000000L;
+  deadline.tv_nsec += timeout_ns % 1000000000L;
+  if (deadline.tv_nsec >= 1000000000L) {
+    deadline.tv_sec += 1;
+    deadline.tv_nsec -= 1000000000L;
+  }
+  pthread_mutex_lock(&wait->mutex);
+  while (wait->state == LOCK_WAITING) {
+    if (pthread_cond_timedwait(&wait->changed, &wait->mutex, &deadline) == ETIMEDOUT
+        && wait->state == LOCK_WAITING) {
+      wait->state = LOCK_ABANDONED;
+    }
+  }
+  int result = wait->state == LOCK_TAKEN ? 0 : wait->state == LOCK_FAILED ? wait->error : ETIMEDOUT;
+  pthread_mutex_unlock(&wait->mutex);
+  lock_wait_release(wait);
+  return result;
 }

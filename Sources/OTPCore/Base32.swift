@@ -26,23 +26,36 @@ public enum Base32 {
 
   public static func encode<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> [UInt8] {
     var output: [UInt8] = []
-    output.reserveCapacity((bytes.count * 8 + 4) / 5)
+    output.reserveCapacity(encodedLength(of: bytes.count))
+    encode(bytes) { output.append($0) }
+    return output
+  }
+
+  /// Hands `body` the symbols one at a time, so that the text of a secret
+  /// can go straight into a buffer that is wiped, with no array between.
+  public static func encode<Bytes: Collection<UInt8>>(_ bytes: Bytes, _ body: (UInt8) -> Void) {
     var buffer: UInt32 = 0
     var bits = 0
     for byte in bytes {
       buffer = (buffer << 8) | UInt32(byte)
       bits += 8
       while bits >= 5 {
-        output.append(alphabet[Int((buffer >> UInt32(bits - 5)) & 0x1F)])
+        body(alphabet[Int((buffer >> UInt32(bits - 5)) & 0x1F)])
         bits -= 5
       }
     }
-    if bits > 0 { output.append(alphabet[Int((buffer << UInt32(5 - bits)) & 0x1F)]) }
-    return output
+    if bits > 0 { body(alphabet[Int((buffer << UInt32(5 - bits)) & 0x1F)]) }
+    buffer = 0
   }
 
+  /// Symbols for `count` bytes, without padding.
+  public static func encodedLength(of count: Int) -> Int { (count * 8 + 4) / 5 }
+
+  /// The text as a `String`, for showing it; the bytes it was built in are wiped.
   public static func encodeString<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> String {
-    ASCII.string(encode(bytes))
+    var text = encode(bytes)
+    defer { SensitiveBytes.wipe(&text) }
+    return ASCII.string(text)
   }
 
   public static func decode<Bytes: Collection<UInt8>>(_ text: Bytes) throws(DecodingError) -> [UInt8] {
@@ -58,8 +71,14 @@ public enum Base32 {
         if paddingAt == nil { paddingAt = offset }
         continue
       }
-      if let padding = paddingAt { throw .misplacedPadding(offset: padding) }
-      guard let value = symbolValue(byte) else { throw .invalidCharacter(offset: offset, byte: byte) }
+      if let padding = paddingAt {
+        SensitiveBytes.wipe(&output)
+        throw .misplacedPadding(offset: padding)
+      }
+      guard let value = symbolValue(byte) else {
+        SensitiveBytes.wipe(&output)
+        throw .invalidCharacter(offset: offset, byte: byte)
+      }
       symbols += 1
       buffer = (buffer << 5) | UInt32(value)
       bits += 5
@@ -89,11 +108,6 @@ public enum Base32 {
   }
 
   static func show(_ byte: UInt8) -> String {
-    ASCII.isPrintable(byte) ? "'\(ASCII.string([byte]))'" : "0x\(hex(byte))"
-  }
-
-  static func hex(_ byte: UInt8) -> String {
-    let digits: [UInt8] = Array("0123456789ABCDEF".utf8)
-    return ASCII.string([digits[Int(byte >> 4)], digits[Int(byte & 0x0F)]])
+    ASCII.isPrintable(byte) ? "'\(ASCII.string([byte]))'" : "0x\(ASCII.string(Hex.digits(of: byte, uppercase: true)))"
   }
 }

@@ -51,17 +51,17 @@ public struct DeliveryAddress: Equatable, Sendable {
   public var addressText: String { ASCII.string(address) }
 
   /// The address with most of it hidden, for prompts and logs:
-  /// `a•••@example.com`, `+44•••••789`.
+  /// `a***@example.com`, `+44*****789`: ASCII, which every terminal and log shows as it is.
   public var masked: String {
     switch channel {
     case .email:
       let at = address.lastIndex(of: UInt8(ascii: "@")) ?? address.endIndex
       let first = address.first.map { ASCII.string([$0]) } ?? ""
-      return first + "•••" + ASCII.string(address[at...])
+      return first + "***" + ASCII.string(address[at...])
     case .sms:
-      // A fixed five dots: the number's length is not shown either.
+      // A fixed five stars: the number's length is not shown either.
       let digits = address.dropFirst()
-      return "+" + ASCII.string(digits.prefix(2)) + "•••••" + ASCII.string(digits.suffix(3))
+      return "+" + ASCII.string(digits.prefix(2)) + "*****" + ASCII.string(digits.suffix(3))
     }
   }
 

@@ -7,9 +7,9 @@ import CCrypto
 /// key is released.
 final class HMACKey {
   private enum Schedule {
-    case sha1(PaddedKeyStates<SHA1Function>)
-    case sha256(PaddedKeyStates<SHA256Function>)
-    case sha512(PaddedKeyStates<SHA512Function>)
+    case sha1(PaddedKeyStates<SHA_CTX>)
+    case sha256(PaddedKeyStates<SHA256_CTX>)
+    case sha512(PaddedKeyStates<SHA512_CTX>)
   }
 
   private let schedule: Schedule
@@ -18,9 +18,9 @@ final class HMACKey {
   init(key: UnsafeRawBufferPointer, algorithm: HashAlgorithm) {
     self.algorithm = algorithm
     switch algorithm {
-    case .sha1: schedule = .sha1(PaddedKeyStates(key: key))
-    case .sha256: schedule = .sha256(PaddedKeyStates(key: key))
-    case .sha512: schedule = .sha512(PaddedKeyStates(key: key))
+    case .sha1: schedule = .sha1(PaddedKeyStates(key: key, hash: .sha1))
+    case .sha256: schedule = .sha256(PaddedKeyStates(key: key, hash: .sha256))
+    case .sha512: schedule = .sha512(PaddedKeyStates(key: key, hash: .sha512))
     }
   }
 
@@ -43,31 +43,35 @@ final class HMACKey {
 }
 
 /// The hash states after absorbing `key ^ ipad` and `key ^ opad`.
-private final class PaddedKeyStates<Hash: HashFunction> {
-  private var inner = Hash.emptyContext
-  private var outer = Hash.emptyContext
+private final class PaddedKeyStates<Context> {
+  private let hash: HashFunction<Context>
+  private var inner: Context
+  private var outer: Context
 
-  init(key: UnsafeRawBufferPointer) {
-    withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 2 * Hash.blockSize + Hash.digestLength) { scratch in
-      let block = UnsafeMutableRawBufferPointer(rebasing: UnsafeMutableRawBufferPointer(scratch)[0..<Hash.blockSize])
-      let pad = UnsafeMutableRawBufferPointer(rebasing: UnsafeMutableRawBufferPointer(scratch)[Hash.blockSize..<(2 * Hash.blockSize)])
+  init(key: UnsafeRawBufferPointer, hash: HashFunction<Context>) {
+    self.hash = hash
+    inner = hash.empty()
+    outer = hash.empty()
+    withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 2 * hash.blockSize + hash.digestLength) { scratch in
+      let block = UnsafeMutableRawBufferPointer(rebasing: UnsafeMutableRawBufferPointer(scratch)[0..<hash.blockSize])
+      let pad = UnsafeMutableRawBufferPointer(rebasing: UnsafeMutableRawBufferPointer(scratch)[hash.blockSize..<(2 * hash.blockSize)])
       block.initializeMemory(as: UInt8.self, repeating: 0)
-      if key.count > Hash.blockSize {
+      if key.count > hash.blockSize {
         // RFC 2104: a key longer than a block is hashed first.
-        var context = Hash.emptyContext
-        Hash.start(&context)
-        Hash.update(&context, key)
-        Hash.finish(&context, into: block)
+        var context = hash.empty()
+        hash.start(&context)
+        hash.update(&context, key)
+        hash.finish(&context, into: block)
         wipeState(&context)
       } else if let base = key.baseAddress, key.count > 0, let target = block.baseAddress {
         target.copyMemory(from: base, byteCount: key.count)
       }
-      for index in 0..<Hash.blockSize { pad[index] = block[index] ^ 0x36 }
-      Hash.start(&inner)
-      Hash.update(&inner, UnsafeRawBufferPointer(pad))
-      for index in 0..<Hash.blockSize { pad[index] = block[index] ^ 0x5C }
-      Hash.start(&outer)
-      Hash.update(&outer, UnsafeRawBufferPointer(pad))
+      for index in 0..<hash.blockSize { pad[index] = block[index] ^ 0x36 }
+      hash.start(&inner)
+      hash.update(&inner, UnsafeRawBufferPointer(pad))
+      for index in 0..<hash.blockSize { pad[index] = block[index] ^ 0x5C }
+      hash.start(&outer)
+      hash.update(&outer, UnsafeRawBufferPointer(pad))
       ccrypto_cleanse(scratch.baseAddress, scratch.count)
     }
   }
@@ -79,13 +83,13 @@ private final class PaddedKeyStates<Hash: HashFunction> {
 
   func authenticate(_ message: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) {
     var context = inner
-    Hash.update(&context, message)
-    withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Hash.digestLength) { digest in
+    hash.update(&context, message)
+    withUnsafeTemporaryAllocation(of: UInt8.self, capacity: hash.digestLength) { digest in
       let innerDigest = UnsafeMutableRawBufferPointer(digest)
-      Hash.finish(&context, into: innerDigest)
+      hash.finish(&context, into: innerDigest)
       context = outer
-      Hash.update(&context, UnsafeRawBufferPointer(innerDigest))
-      Hash.finish(&context, into: output)
+      hash.update(&context, UnsafeRawBufferPointer(innerDigest))
+      hash.finish(&context, into: output)
       ccrypto_cleanse(digest.baseAddress, digest.count)
     }
     wipeState(&context)
@@ -97,58 +101,50 @@ private func wipeState<Context>(_ context: inout Context) {
   withUnsafeMutableBytes(of: &context) { ccrypto_cleanse($0.baseAddress, $0.count) }
 }
 
-/// One of OpenSSL's low-level hash functions.
-private protocol HashFunction {
-  associatedtype Context
-  static var emptyContext: Context { get }
-  static var blockSize: Int { get }
-  static var digestLength: Int { get }
-  static func start(_ context: inout Context)
-  static func update(_ context: inout Context, _ data: UnsafeRawBufferPointer)
-  static func finish(_ context: inout Context, into output: UnsafeMutableRawBufferPointer)
-}
+/// One of OpenSSL's low-level hash functions: its sizes and its three calls.
+private struct HashFunction<Context> {
+  let blockSize: Int
+  let digestLength: Int
+  let empty: () -> Context
+  let startCall: (UnsafeMutablePointer<Context>?) -> Int32
+  let updateCall: (UnsafeMutablePointer<Context>?, UnsafeRawPointer?, Int) -> Int32
+  let finishCall: (UnsafeMutablePointer<UInt8>?, UnsafeMutablePointer<Context>?) -> Int32
 
-extension HashFunction {
-  fileprivate static func bytes(_ output: UnsafeMutableRawBufferPointer) -> UnsafeMutablePointer<UInt8>? {
-    output.count >= digestLength ? output.baseAddress?.assumingMemoryBound(to: UInt8.self) : nil
-  }
-}
+  func start(_ context: inout Context) { _ = startCall(&context) }
 
-private enum SHA1Function: HashFunction {
-  static var emptyContext: SHA_CTX { SHA_CTX() }
-  static let blockSize = 64
-  static let digestLength = 20
-  static func start(_ context: inout SHA_CTX) { SHA1_Init(&context) }
-  static func update(_ context: inout SHA_CTX, _ data: UnsafeRawBufferPointer) {
-    SHA1_Update(&context, data.baseAddress, data.count)
+  func update(_ context: inout Context, _ data: UnsafeRawBufferPointer) {
+    _ = updateCall(&context, data.baseAddress, data.count)
   }
-  static func finish(_ context: inout SHA_CTX, into output: UnsafeMutableRawBufferPointer) {
-    if let target = bytes(output) { SHA1_Final(target, &context) }
+
+  /// Writes the digest; an output shorter than the digest gets nothing.
+  func finish(_ context: inout Context, into output: UnsafeMutableRawBufferPointer) {
+    guard output.count >= digestLength, let target = output.baseAddress?.assumingMemoryBound(to: UInt8.self) else {
+      return
+    }
+    _ = finishCall(target, &context)
   }
 }
 
-private enum SHA256Function: HashFunction {
-  static var emptyContext: SHA256_CTX { SHA256_CTX() }
-  static let blockSize = 64
-  static let digestLength = 32
-  static func start(_ context: inout SHA256_CTX) { SHA256_Init(&context) }
-  static func update(_ context: inout SHA256_CTX, _ data: UnsafeRawBufferPointer) {
-    SHA256_Update(&context, data.baseAddress, data.count)
-  }
-  static func finish(_ context: inout SHA256_CTX, into output: UnsafeMutableRawBufferPointer) {
-    if let target = bytes(output) { SHA256_Final(target, &context) }
+extension HashFunction<SHA_CTX> {
+  static var sha1: Self {
+    HashFunction(
+      blockSize: 64, digestLength: 20, empty: { SHA_CTX() }, startCall: SHA1_Init, updateCall: SHA1_Update,
+      finishCall: SHA1_Final)
   }
 }
 
-private enum SHA512Function: HashFunction {
-  static var emptyContext: SHA512_CTX { SHA512_CTX() }
-  static let blockSize = 128
-  static let digestLength = 64
-  static func start(_ context: inout SHA512_CTX) { SHA512_Init(&context) }
-  static func update(_ context: inout SHA512_CTX, _ data: UnsafeRawBufferPointer) {
-    SHA512_Update(&context, data.baseAddress, data.count)
+extension HashFunction<SHA256_CTX> {
+  static var sha256: Self {
+    HashFunction(
+      blockSize: 64, digestLength: 32, empty: { SHA256_CTX() }, startCall: SHA256_Init,
+      updateCall: SHA256_Update, finishCall: SHA256_Final)
   }
-  static func finish(_ context: inout SHA512_CTX, into output: UnsafeMutableRawBufferPointer) {
-    if let target = bytes(output) { SHA512_Final(target, &context) }
+}
+
+extension HashFunction<SHA512_CTX> {
+  static var sha512: Self {
+    HashFunction(
+      blockSize: 128, digestLength: 64, empty: { SHA512_CTX() }, startCall: SHA512_Init,
+      updateCall: SHA512_Update, finishCall: SHA512_Final)
   }
 }

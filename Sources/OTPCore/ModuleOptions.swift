@@ -190,10 +190,12 @@ public struct ModuleOptions: Sendable {
 /// User names as they may reach a path.
 public enum UserName {
   /// A name that cannot change the meaning of a path: not empty, at most
-  /// 256 bytes, no `/`, no leading `.` (so neither `.` nor `..`), no control
+  /// 255 bytes (a file name's limit, so `${USER}` always fits), no `/`, no leading `.` (so neither `.` nor `..`), no control
   /// characters or spaces.
+  public static let maximumLength = 255
+
   public static func isValid<Bytes: Collection<UInt8>>(_ name: Bytes) -> Bool {
-    guard !name.isEmpty, name.count <= 256, name.first != UInt8(ascii: ".") else { return false }
+    guard !name.isEmpty, name.count <= maximumLength, name.first != UInt8(ascii: ".") else { return false }
     return name.allSatisfy { $0 > 0x20 && $0 != 0x7F && $0 != UInt8(ascii: "/") }
   }
 }

@@ -32,8 +32,14 @@ public struct OTPAuthURI {
   }
 
   /// The URI text. It holds the secret: show it to the user, never log it.
+  /// The bytes it is built in are reserved at their full size up front
+  /// (growing would free copies of the secret) and wiped afterwards.
   public var text: String {
-    var uri: [UInt8] = Array("otpauth://".utf8)
+    let labels = (issuer.map { 2 * 3 * $0.utf8.count } ?? 0) + 3 * account.utf8.count
+    var uri: [UInt8] = []
+    uri.reserveCapacity(160 + labels + Base32.encodedLength(of: secret.count))
+    defer { SensitiveBytes.wipe(&uri) }
+    uri += Array("otpauth://".utf8)
     switch kind {
     case .totp: uri += Array("totp/".utf8)
     case .hotp: uri += Array("hotp/".utf8)
@@ -46,11 +52,8 @@ public struct OTPAuthURI {
       uri.append(UInt8(ascii: ":"))
     }
     uri += PercentEncoding.encode(account.utf8)
-    var secretBytes = secret.copyBytes()
-    var encodedSecret = Base32.encode(secretBytes)
-    SensitiveBytes.wipe(&secretBytes)
-    uri += Array("?secret=".utf8) + encodedSecret
-    SensitiveBytes.wipe(&encodedSecret)
+    uri += Array("?secret=".utf8)
+    secret.withUnsafeBytes { key in Base32.encode(key) { symbol in uri.append(symbol) } }
     if let issuer, !issuer.utf8.isEmpty {
       uri += Array("&issuer=".utf8) + PercentEncoding.encode(issuer.utf8)
     }
@@ -110,7 +113,15 @@ extension OTPAuthURI {
   /// Parses a URI as apps read it. The label's issuer prefix may be separated
   /// by `:` or `%3A`; the `issuer` parameter wins when only it is present.
   public init(parsing text: String) throws(ParseError) {
-    let bytes = Array(text.utf8)
+    // One copy of the text, wiped when parsing ends: it holds the secret.
+    // The slices of it live only inside the parser, so the wipe finds the
+    // copy unshared.
+    var bytes = Array(text.utf8)
+    defer { SensitiveBytes.wipe(&bytes) }
+    try self.init(parsingBytes: bytes)
+  }
+
+  private init(parsingBytes bytes: [UInt8]) throws(ParseError) {
     let scheme = Array("otpauth://".utf8)
     guard bytes.count > scheme.count, ASCII.uppercased(bytes.prefix(scheme.count)) == ASCII.uppercased(scheme)
     else { throw .notOTPAuth }
@@ -148,7 +159,8 @@ extension OTPAuthURI {
 
     var parameters = QueryParameters()
     try parameters.read(queryPart)
-    guard var secretText = parameters.secret else { throw .missingSecret }
+    // Taken out of `parameters`, so that the one copy is the one wiped.
+    guard var secretText = parameters.secret.take() else { throw .missingSecret }
     defer { SensitiveBytes.wipe(&secretText) }
     var secretBytes: [UInt8]
     do { secretBytes = try Base32.decode(secretText) } catch { throw .invalidSecret(error) }

@@ -1,3 +1,5 @@
+import CCrypto
+
 /// HOTP (RFC 4226) over any of the three hashes, and TOTP (RFC 6238) as HOTP
 /// of a time step. Time and counter are parameters: nothing here reads a clock.
 public struct OneTimePassword {
@@ -35,8 +37,10 @@ public struct OneTimePassword {
   /// The TOTP time step that contains `unixTime` (RFC 6238 section 4.2, T0 = 0).
   public static func timeStep(at unixTime: Int64, period: Int) -> Int64 {
     let period = Int64(max(period, 1))
-    // Floor division, so a time before 1970 never rounds towards step 0.
-    return unixTime >= 0 ? unixTime / period : -((-unixTime + period - 1) / period)
+    // Floor division, so a time before 1970 never rounds towards step 0;
+    // quotient and remainder cannot overflow for any time, Int64.min included.
+    let (quotient, remainder) = unixTime.quotientAndRemainder(dividingBy: period)
+    return remainder < 0 ? quotient - 1 : quotient
   }
 
   /// The first counter in `counters` whose code equals `answer`, or nil.
@@ -70,16 +74,30 @@ public struct OneTimeCode: Equatable, Sendable {
   }
 
   /// The code as the user types it, e.g. `"007295"`.
-  public var text: String { ASCII.string(bytes) }
+  public var text: String {
+    var digits = bytes
+    defer { SensitiveBytes.wipe(&digits) }
+    return ASCII.string(digits)
+  }
 
   public var bytes: [UInt8] { Decimal.format(UInt64(value), width: digits) }
 
-  /// Constant-time comparison with a typed answer of digits.
+  /// Constant-time comparison with a typed answer of digits. The expected
+  /// digits are written into a stack buffer that is wiped afterwards.
   public func matches(_ answer: [UInt8]) -> Bool {
-    let expected = bytes
-    let equal = expected.withUnsafeBytes { lhs in
-      answer.withUnsafeBytes { rhs in SensitiveBytes.constantTimeEqual(lhs, rhs) }
+    guard answer.count == digits else { return false }
+    return withUnsafeTemporaryAllocation(byteCount: max(digits, 1), alignment: 1) { expected in
+      var index = 0
+      Decimal.forEachDigit(of: UInt64(value), width: digits) { digit in
+        if index < expected.count { expected[index] = digit }
+        index += 1
+      }
+      // A value with more digits than `digits` matches no answer.
+      let equal = answer.withUnsafeBytes { typed in
+        SensitiveBytes.constantTimeEqual(UnsafeRawBufferPointer(expected), typed)
+      } && index == expected.count
+      ccrypto_cleanse(expected.baseAddress, expected.count)
+      return equal
     }
-    return equal
   }
 }

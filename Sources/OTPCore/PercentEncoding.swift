@@ -11,22 +11,26 @@ enum PercentEncoding {
         output.append(byte)
       } else {
         output.append(UInt8(ascii: "%"))
-        output.append(contentsOf: Array(Base32.hex(byte).utf8))
+        output += Hex.digits(of: byte, uppercase: true)
       }
     }
     return output
   }
 
-  /// Decodes `%XX` escapes; nil for a truncated or non-hex escape.
+  /// Decodes `%XX` escapes; nil for a truncated or non-hex escape. The
+  /// output never grows past its first allocation (it is never longer than
+  /// the input), so a decoded secret leaves no stray copy behind.
   static func decode<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> [UInt8]? {
     var output: [UInt8] = []
+    output.reserveCapacity(bytes.count)
     var iterator = bytes.makeIterator()
     while let byte = iterator.next() {
       guard byte == UInt8(ascii: "%") else {
         output.append(byte)
         continue
       }
-      guard let high = iterator.next().flatMap(hexValue), let low = iterator.next().flatMap(hexValue) else {
+      guard let high = iterator.next().flatMap(Hex.value), let low = iterator.next().flatMap(Hex.value) else {
+        SensitiveBytes.wipe(&output)
         return nil
       }
       output.append(high << 4 | low)
@@ -42,38 +46,5 @@ enum PercentEncoding {
       true
     default: false
     }
-  }
-
-  static func hexValue(_ byte: UInt8) -> UInt8? {
-    switch byte {
-    case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-    case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-    case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-    default: nil
-    }
-  }
-}
-
-/// Lower-case hexadecimal, for salts and hashes in the secret file.
-enum Hex {
-  static func encode(_ bytes: [UInt8]) -> [UInt8] {
-    let digits: [UInt8] = Array("0123456789abcdef".utf8)
-    var text: [UInt8] = []
-    for byte in bytes { text += [digits[Int(byte >> 4)], digits[Int(byte & 0x0F)]] }
-    return text
-  }
-
-  static func decode(_ text: ArraySlice<UInt8>) -> [UInt8]? {
-    guard text.count % 2 == 0 else { return nil }
-    var bytes: [UInt8] = []
-    var index = text.startIndex
-    while index < text.endIndex {
-      guard let high = PercentEncoding.hexValue(text[index]), let low = PercentEncoding.hexValue(text[index + 1]) else {
-        return nil
-      }
-      bytes.append(high << 4 | low)
-      index += 2
-    }
-    return bytes
   }
 }

@@ -84,6 +84,15 @@ public struct SecretFile {
   public static let defaultWindowSize = 3
   public static let defaultStepSize = 30
   public static let windowSizeRange = 1...100
+  /// The largest HOTP counter a file holds: 19 digits, the most the reader
+  /// takes. A counter is written no higher, so counting must stop here.
+  public static let maximumHOTPCounter: UInt64 = 9_999_999_999_999_999_999
+  /// Unix times and TOTP steps as a file holds them: at most 12 digits, never
+  /// negative. The writer clamps into this range: a time before 1970 (a
+  /// clock that was reset) is written as 0.
+  public static let timeRange: ClosedRange<Int64> = 0...999_999_999_999
+  /// `TIME_SKEW`, in steps.
+  public static let timeSkewRange: ClosedRange<Int64> = -1_000_000...1_000_000
   public static let scratchCodeRange: ClosedRange<UInt32> = 10_000_000...99_999_999
   public static let maximumScratchCodes = 100
   public static let minimumSecretBytes = 10  // 80 bits, RFC 4226's minimum
@@ -121,6 +130,9 @@ public struct FailureCount: Equatable, Sendable {
   public var count: Int
   public var last: Int64
 
+  /// The counts a file holds; counting stops at the top.
+  public static let countRange = 1...1_000_000
+
   public init(count: Int, last: Int64) {
     self.count = count
     self.last = last
@@ -151,79 +163,4 @@ public struct LastLogin: Equatable, Sendable {
   }
 
   public static let slots = 0...9
-}
-
-/// The keys of option lines. Matched case-sensitively, as GA does.
-public enum OptionKey: Equatable, Sendable {
-  case rateLimit, windowSize, stepSize, disallowReuse, totpAuth, hotpCounter
-  case timeSkew, resettingTimeSkew, last(Int), digits, algorithm, failures
-  case deliver, deliveryCode, deliveries
-
-  /// The order the google-authenticator CLI writes, then the extensions.
-  static let enrolmentOrder: [OptionKey] = [
-    .rateLimit, .windowSize, .stepSize, .disallowReuse, .totpAuth, .hotpCounter, .digits, .algorithm, .deliver,
-  ]
-
-  public var name: String {
-    switch self {
-    case .rateLimit: "RATE_LIMIT"
-    case .windowSize: "WINDOW_SIZE"
-    case .stepSize: "STEP_SIZE"
-    case .disallowReuse: "DISALLOW_REUSE"
-    case .totpAuth: "TOTP_AUTH"
-    case .hotpCounter: "HOTP_COUNTER"
-    case .timeSkew: "TIME_SKEW"
-    case .resettingTimeSkew: "RESETTING_TIME_SKEW"
-    case .last(let slot): "LAST\(slot)"
-    case .digits: "DIGITS"
-    case .algorithm: "ALGORITHM"
-    case .failures: "FAILURES"
-    case .deliver: "DELIVER"
-    case .deliveryCode: "DELIVERY_CODE"
-    case .deliveries: "DELIVERIES"
-    }
-  }
-
-  /// What a valid value looks like, for error messages.
-  var expectedValue: String {
-    switch self {
-    case .rateLimit: "ATTEMPTS SECONDS [TIME...] with attempts 1-100 and seconds 1-3600"
-    case .windowSize: "a window of 1 to 100 codes"
-    case .stepSize: "a step of 1 to 300 seconds"
-    case .disallowReuse: "a list of used time steps"
-    case .totpAuth: "no value"
-    case .hotpCounter: "a counter of at least 1"
-    case .timeSkew: "a skew in steps, between -1000000 and 1000000"
-    case .resettingTimeSkew: "a list of STEP+SKEW or STEP-SKEW pairs"
-    case .last: "HOST TIME"
-    case .digits: "6, 7 or 8"
-    case .algorithm: "SHA1, SHA256 or SHA512"
-    case .failures: "COUNT TIME"
-    case .deliver: "email:ADDRESS or sms:+NUMBER"
-    case .deliveryCode: "EXPIRES SENT SALT HASH"
-    case .deliveries: "a list of times"
-    }
-  }
-
-  static let fixedKeys: [OptionKey] = [
-    .rateLimit, .windowSize, .stepSize, .disallowReuse, .totpAuth, .hotpCounter, .timeSkew,
-    .resettingTimeSkew, .digits, .algorithm, .failures, .deliver, .deliveryCode, .deliveries,
-  ]
-
-  /// The keys' names as bytes, built once: parsing compares every option
-  /// line against them.
-  static let fixedKeyNames: [(key: OptionKey, name: [UInt8])] = fixedKeys.map { ($0, Array($0.name.utf8)) }
-
-  init?(name: ArraySlice<UInt8>) {
-    for entry in Self.fixedKeyNames where entry.name.count == name.count && entry.name.elementsEqual(name) {
-      self = entry.key
-      return
-    }
-    let prefix = Array("LAST".utf8)
-    if name.count == 5, Array(name.prefix(4)) == prefix, let last = name.last, ASCII.isDigit(last) {
-      self = .last(Int(last - ASCII.zero))
-      return
-    }
-    return nil
-  }
 }

@@ -28,8 +28,6 @@ extension SecretFile {
     }
     self.init(secret: SensitiveBytes(consuming: &decoded), mode: .scratchCodesOnly)
     lineOrder = []
-    var sawTOTP = false
-    var hotpCounter: UInt64? = nil
 
     while let (line, number) = lines.next() {
       if line.contains(0) { throw SecretFileError(line: number, .containsNUL) }
@@ -38,106 +36,16 @@ extension SecretFile {
         try readScratchCode(line, number: number)
         continue
       }
-      let (key, value) = try OptionLine.split(line, number: number)
+      let (key, fields) = try OptionLine.split(line, number: number)
       guard !lineOrder.contains(key) else { throw SecretFileError(line: number, .duplicateOption(key)) }
       lineOrder.append(key)
-      guard try read(key, value, sawTOTP: &sawTOTP, hotpCounter: &hotpCounter) else {
-        throw SecretFileError(line: number, .invalidValue(key))
-      }
+      guard key.read(&self, fields) else { throw SecretFileError(line: number, .invalidValue(key)) }
     }
-
-    switch (sawTOTP, hotpCounter) {
-    case (true, .some): throw SecretFileError(line: 0, .conflictingModes)
-    case (true, nil): mode = .totp
-    case (false, .some(let counter)): mode = .hotp(nextCounter: counter)
-    case (false, nil): mode = .scratchCodesOnly
+    // Each mode line sets the mode; a file with both is refused, not guessed at.
+    if lineOrder.contains(.totpAuth) && lineOrder.contains(.hotpCounter) {
+      throw SecretFileError(line: 0, .conflictingModes)
     }
     hasChanges = false
-  }
-
-  /// Reads one option's value; false when the value is not valid for it.
-  private mutating func read(
-    _ key: OptionKey, _ value: [ArraySlice<UInt8>], sawTOTP: inout Bool, hotpCounter: inout UInt64?
-  ) throws(SecretFileError) -> Bool {
-    switch key {
-    case .rateLimit:
-      guard value.count >= 2, let attempts = OptionLine.int(value[0], in: RateLimit.attemptsRange),
-        let interval = OptionLine.int(value[1], in: RateLimit.intervalRange)
-      else { return false }
-      var times: [Int64] = []
-      for field in value.dropFirst(2) {
-        guard let time = OptionLine.time(field) else { return false }
-        times.append(time)
-      }
-      rateLimit = RateLimit(attempts: attempts, interval: interval, times: times)
-    case .windowSize:
-      guard value.count == 1, let size = OptionLine.int(value[0], in: Self.windowSizeRange) else { return false }
-      windowSize = size
-    case .stepSize:
-      guard value.count == 1, let step = OptionLine.int(value[0], in: OneTimePassword.periodRange) else {
-        return false
-      }
-      stepSize = step
-    case .disallowReuse:
-      var steps: [Int64] = []
-      for field in value {
-        guard let step = OptionLine.time(field) else { return false }
-        steps.append(step)
-      }
-      usedSteps = steps
-    case .totpAuth:
-      guard value.isEmpty else { return false }
-      sawTOTP = true
-    case .hotpCounter:
-      guard value.count == 1, let counter = Decimal.parse(value[0]), counter >= 1 else { return false }
-      hotpCounter = counter
-    case .timeSkew:
-      guard value.count == 1, let skew = Decimal.parseSigned(value[0]), abs(skew) <= 1_000_000 else {
-        return false
-      }
-      timeSkew = skew
-    case .resettingTimeSkew:
-      var observations: [SkewObservation] = []
-      for field in value {
-        guard let observation = OptionLine.skewObservation(field) else { return false }
-        observations.append(observation)
-      }
-      skewObservations = observations
-    case .last(let slot):
-      guard value.count == 2, OptionLine.isHostName(value[0]), let time = OptionLine.time(value[1]) else {
-        return false
-      }
-      lastLogins.append(LastLogin(slot: slot, host: Array(value[0]), time: time))
-    case .digits:
-      guard value.count == 1, let count = OptionLine.int(value[0], in: OneTimePassword.digitRange) else {
-        return false
-      }
-      digits = count
-    case .algorithm:
-      guard value.count == 1, let parsed = HashAlgorithm(name: value[0]) else { return false }
-      algorithm = parsed
-    case .deliver:
-      guard value.count == 1, let address = DeliveryAddress(parsing: value[0]) else { return false }
-      delivery = address
-    case .deliveryCode:
-      guard value.count == 4, let expires = OptionLine.time(value[0]), let sent = OptionLine.time(value[1]),
-        let salt = Hex.decode(value[2]), salt.count == SentCode.saltLength,
-        let hash = Hex.decode(value[3]), hash.count == 32
-      else { return false }
-      sentCode = SentCode(expires: expires, sent: sent, salt: salt, hash: hash)
-    case .deliveries:
-      var times: [Int64] = []
-      for field in value {
-        guard let time = OptionLine.time(field) else { return false }
-        times.append(time)
-      }
-      deliveryTimes = times
-    case .failures:
-      guard value.count == 2, let count = OptionLine.int(value[0], in: 1...1_000_000), let time = OptionLine.time(value[1])
-      else { return false }
-      failures = FailureCount(count: count, last: time)
-    }
-    return true
   }
 
   /// A scratch code: exactly 8 digits, not starting with 0 (GA's range).
@@ -189,26 +97,6 @@ enum OptionLine {
       throw SecretFileError(line: number, .unknownOption(Array(fields.first ?? body)))
     }
     return (key, Array(fields.dropFirst()))
-  }
-
-  static func int(_ field: ArraySlice<UInt8>, in range: ClosedRange<Int>) -> Int? {
-    guard let value = Decimal.parse(field, maxDigits: 9), range.contains(Int(value)) else { return nil }
-    return Int(value)
-  }
-
-  /// A Unix time or time step: non-negative, at most 12 digits.
-  static func time(_ field: ArraySlice<UInt8>) -> Int64? {
-    Decimal.parse(field, maxDigits: 12).map { Int64($0) }
-  }
-
-  /// `STEP+SKEW` or `STEP-SKEW`, as GA writes them.
-  static func skewObservation(_ field: ArraySlice<UInt8>) -> SkewObservation? {
-    guard let sign = field.firstIndex(where: { $0 == UInt8(ascii: "+") || $0 == UInt8(ascii: "-") }),
-      let step = time(field[..<sign]),
-      let magnitude = Decimal.parse(field[(sign + 1)...], maxDigits: 7)
-    else { return nil }
-    let skew = Int64(magnitude)
-    return SkewObservation(step: step, skew: field[sign] == UInt8(ascii: "-") ? -skew : skew)
   }
 
   /// The characters GA accepts in a stored remote host (`[0-9a-zA-Z:.-]`).

@@ -4,7 +4,7 @@ import CCrypto
 /// one, a typed answer. One allocation that is never copied by the
 /// collection machinery and is wiped with `OPENSSL_cleanse` when released.
 public final class SensitiveBytes {
-  private let storage: UnsafeMutableRawBufferPointer
+  private var storage: UnsafeMutableRawBufferPointer
 
   public init(copying bytes: UnsafeRawBufferPointer) {
     storage = .allocate(byteCount: max(bytes.count, 1), alignment: 16)
@@ -51,6 +51,34 @@ public final class SensitiveBytes {
 
   public var isEmpty: Bool { count == 0 }
 
+  /// Appends a byte. When the capacity is used up, the bytes move to a
+  /// larger allocation and the old one is wiped: growing never leaves a
+  /// copy behind, as growing an array would.
+  public func append(_ byte: UInt8) {
+    if count == storage.count { grow(to: 2 * storage.count) }
+    storage[count] = byte
+    count += 1
+  }
+
+  public func append<Bytes: Collection<UInt8>>(contentsOf bytes: Bytes) {
+    if count + bytes.count > storage.count { grow(to: max(2 * storage.count, count + bytes.count)) }
+    for byte in bytes {
+      storage[count] = byte
+      count += 1
+    }
+  }
+
+  private func grow(to capacity: Int) {
+    let larger = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 16)
+    larger.initializeMemory(as: UInt8.self, repeating: 0)
+    if let source = storage.baseAddress, let target = larger.baseAddress {
+      target.copyMemory(from: source, byteCount: count)
+    }
+    ccrypto_cleanse(storage.baseAddress, storage.count)
+    storage.deallocate()
+    storage = larger
+  }
+
   public func withUnsafeBytes<Result, Failure: Error>(
     _ body: (UnsafeRawBufferPointer) throws(Failure) -> Result
   ) throws(Failure) -> Result {
@@ -63,7 +91,9 @@ public final class SensitiveBytes {
     withUnsafeBytes { Array($0) }
   }
 
-  /// Overwrites the array's storage in place, then empties it.
+  /// Overwrites the array's storage in place, then empties it. Only a
+  /// storage no other array shares is wiped in place (a shared one would be
+  /// copied first): take the array out of wherever else it is held.
   public static func wipe(_ array: inout [UInt8]) {
     array.withUnsafeMutableBytes { ccrypto_cleanse($0.baseAddress, $0.count) }
     array.removeAll()

@@ -103,7 +103,7 @@ extension SecretFile: VerificationState {
   }
 
   public mutating func recordFailure(at time: Int64) {
-    failures = FailureCount(count: min((failures?.count ?? 0) + 1, 1_000_000), last: time)
+    failures = FailureCount(count: min((failures?.count ?? 0) + 1, FailureCount.countRange.upperBound), last: time)
   }
 
   public mutating func clearFailures() -> Int {

@@ -74,11 +74,9 @@ public enum Verdict: Equatable, Sendable {
     func rank(_ verdict: Verdict) -> Int {
       switch verdict {
       case .accepted: 4
-      case .refused(.replayedCode), .refused(.rateLimited), .refused(.backingOff), .refused(.expiredCode),
-        .refused(.deliveryFailed), .refused(.tooManyDeliveries):
-        3
+      case .refused(.replayedCode), .refused(.rateLimited), .refused(.backingOff), .refused(.expiredCode): 3
       case .refused(.wrongCode): 2
-      case .refused(.malformedAnswer), .refused(.decoy): 1
+      case .refused(.malformedAnswer): 1
       }
     }
     return rank(self) > rank(other)
@@ -103,16 +101,10 @@ public enum Refusal: Equatable, Sendable {
   case rateLimited
   /// Not digits, or not a length any code has.
   case malformedAnswer
-  /// The `decoy` line of a stack: an earlier module (the password) failed.
-  case decoy
   /// Too many wrong codes in a row; the back-off has not yet passed.
   case backingOff
   /// The code sent by e-mail or SMS, after its lifetime.
   case expiredCode
-  /// The code could not be sent.
-  case deliveryFailed
-  /// `max_sends` codes were sent recently.
-  case tooManyDeliveries
 
   public var reason: String {
     switch self {
@@ -120,11 +112,8 @@ public enum Refusal: Equatable, Sendable {
     case .replayedCode: "code already used"
     case .rateLimited: "rate limit exceeded"
     case .malformedAnswer: "answer is not a code"
-    case .decoy: "decoy prompt after a failed earlier module"
     case .backingOff: "too many wrong codes in a row; back-off not over"
     case .expiredCode: "sent code expired"
-    case .deliveryFailed: "code could not be delivered"
-    case .tooManyDeliveries: "too many codes sent recently"
     }
   }
 }
@@ -152,7 +141,7 @@ public struct Verifier {
     {
       return .withinGracePeriod
     }
-    if let until = backoffEnd(), now < until { return .backingOff(until: until) }
+    if let until = backoffEnd(at: now), now < until { return .backingOff(until: until) }
     if let limit = token.rateLimit {
       let recent = limit.times.filter { $0 >= now - Int64(limit.interval) && $0 <= now }
       if recent.count >= limit.attempts { return .rateLimited }
@@ -161,8 +150,12 @@ public struct Verifier {
   }
 
   /// When the back-off after the recorded wrong codes ends, if there is one.
-  public func backoffEnd() -> Int64? {
-    guard let failures = token.failures else { return nil }
+  /// A last failure later than `now` means the clock was stepped back: it
+  /// calls for no wait (else none would end until the clock caught up),
+  /// and the next wrong code, recorded at the new time with the count
+  /// kept, starts a longer one.
+  public func backoffEnd(at now: Int64) -> Int64? {
+    guard let failures = token.failures, failures.last <= now else { return nil }
     let delay = settings.backoff.delay(afterFailures: failures.count)
     guard delay > 0 else { return nil }
     let (end, overflow) = failures.last.addingReportingOverflow(delay)
@@ -181,7 +174,7 @@ public struct Verifier {
     guard readings.contains(where: isPlausibleCode) else { return .refused(.malformedAnswer) }
     // Checked again here, under the lock: sessions prompted at the same time
     // must not all get their guess in.
-    if let until = backoffEnd(), now < until { return .refused(.backingOff) }
+    if let until = backoffEnd(at: now), now < until { return .refused(.backingOff) }
     guard state.recordAttempt(at: now) else { return .refused(.rateLimited) }
     var verdict: Verdict = .refused(.malformedAnswer)
     for answer in readings {
@@ -196,7 +189,8 @@ public struct Verifier {
     }
     if verdict.isAccepted {
       if settings.gracePeriod > 0, let host = remoteHost { state.recordLogin(from: host, at: now) }
-    } else if case .hotp(let counter) = token.mode, settings.advanceCounterOnFailure, counter < UInt64.max,
+    } else if case .hotp(let counter) = token.mode, settings.advanceCounterOnFailure,
+      counter < SecretFile.maximumHOTPCounter,
       verdict != .refused(.malformedAnswer)
     {
       // GA moves the counter on after a wrong HOTP code, so a code seen by
@@ -282,12 +276,16 @@ public struct Verifier {
   private func judgeHOTP<State: VerificationState>(_ answer: [UInt8], counter: UInt64, state: inout State)
     -> Verdict
   {
+    // The next counter is stored, so a code is accepted only below the
+    // largest counter the file holds: the one at it could never be crossed
+    // off (a token of 10^19 codes is used up, not wrapped round).
+    let highest = SecretFile.maximumHOTPCounter - 1
+    guard counter <= highest else { return .refused(.wrongCode) }
     let size = UInt64(token.effectiveWindowSize)
-    let (last, overflow) = counter.addingReportingOverflow(size - 1)
-    let window = counter...(overflow ? UInt64.max : last)
+    let window = counter...(highest - counter < size - 1 ? highest : counter + size - 1)
     if let matched = token.generator.firstMatch(of: answer, in: window) {
-      let next = matched == UInt64.max ? matched : matched + 1
-      return state.advanceCounter(from: counter, to: next) ? .accepted(.hotp(counter: matched)) : .refused(.replayedCode)
+      return state.advanceCounter(from: counter, to: matched + 1)
+        ? .accepted(.hotp(counter: matched)) : .refused(.replayedCode)
     }
     return .refused(.wrongCode)
   }

@@ -1,6 +1,5 @@
-/// The version of pam_otp: the module, otpctl and the Debian package all
-/// carry this one number. scripts/ read it from this line, so keep the
-/// form `static let text = "X.Y.Z"`.
+/// The one version number of pam_otp: the module's debug log line,
+/// `otpctl --version` and the package all take it from here.
 public enum PAMOTPVersion {
   public static let text = "0.9.0"
 }

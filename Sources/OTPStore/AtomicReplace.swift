@@ -14,6 +14,9 @@ enum AtomicReplace {
     case replace
     /// Fail if something is at the name already.
     case createOnly
+    /// Do all the work of a replace but the rename, then remove the new
+    /// file: the cost of a write without its effect.
+    case rehearse
   }
 
   /// `underLock`: the caller holds the secret file's lock (an update).
@@ -23,13 +26,15 @@ enum AtomicReplace {
   ) throws(StoreError) {
     let (temporary, file) = try createTemporary(for: name, in: directory, underLock: underLock, pathText: pathText)
     do throws(SystemError) {
-      if let owner, geteuid() == 0 {
-        guard fchown(file.raw, owner.uid, owner.gid) == 0 else { throw SystemError.last(.chown) }
-      }
+      let mode = try keepOwner(owner, of: file, mode: mode)
       guard fchmod(file.raw, mode) == 0 else { throw SystemError.last(.chmod) }
       try contents.withUnsafeBytes { bytes throws(SystemError) in try file.writeAll(bytes) }
       try file.sync()
-      try rename(temporary, to: name, in: directory, placement: placement)
+      if placement == .rehearse {
+        _ = withCString(temporary) { unlinkat(directory.raw, $0, 0) }
+      } else {
+        try rename(temporary, to: name, in: directory, placement: placement)
+      }
     } catch {
       _ = withCString(temporary) { unlinkat(directory.raw, $0, 0) }
       if error.code == EEXIST { throw .alreadyExists(path: pathText) }
@@ -38,6 +43,22 @@ enum AtomicReplace {
     // The rename is done; a failed directory sync cannot undo it, and the
     // new state is what every later reader sees.
     _ = fsync(directory.raw)
+  }
+
+  /// Gives the new file the old one's owner and group, and returns the mode
+  /// to set. A file rewritten with its user's identity (a GA home file)
+  /// cannot be given a group the user may not set: it keeps the user's own
+  /// group then, without group permissions, so that no login fails for a
+  /// group and no secret becomes readable by a group it was not meant for.
+  private static func keepOwner(_ owner: Account?, of file: FileDescriptor, mode: UInt32) throws(SystemError)
+    -> UInt32
+  {
+    guard let owner, geteuid() == 0 else { return mode }
+    if fchown(file.raw, owner.uid, owner.gid) == 0 { return mode }
+    let error = SystemError.last(.chown)
+    var info = stat()
+    guard error.code == EPERM, fstat(file.raw, &info) == 0, info.st_uid == owner.uid else { throw error }
+    return mode & ~0o070
   }
 
   private static func rename(_ from: [UInt8], to: [UInt8], in directory: FileDescriptor, placement: Placement)
@@ -77,10 +98,6 @@ enum AtomicReplace {
   static func temporaryName(for name: [UInt8]) throws(StoreError) -> [UInt8] {
     let random: [UInt8]
     do throws(SystemError) { random = try SecureRandom.bytes(8) } catch { throw .system(path: "", error) }
-    var text: [UInt8] = [UInt8(ascii: ".")] + name + [UInt8(ascii: ".")]
-    let hex: [UInt8] = Array("0123456789abcdef".utf8)
-    for byte in random { text += [hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]] }
-    text.append(UInt8(ascii: "~"))
-    return text
+    return [UInt8(ascii: ".")] + name + [UInt8(ascii: ".")] + Hex.encode(random) + [UInt8(ascii: "~")]
   }
 }

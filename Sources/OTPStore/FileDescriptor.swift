@@ -8,16 +8,16 @@ import OTPCore
 /// through `openat` relative to an already checked directory, with
 /// `O_NOFOLLOW | O_CLOEXEC | O_NOCTTY`, so a symlink or a terminal device can
 /// never be opened by accident and no descriptor leaks into a child process.
-final class FileDescriptor {
-  private(set) var raw: Int32
+package final class FileDescriptor {
+  package private(set) var raw: Int32
 
-  init(adopting raw: Int32) { self.raw = raw }
+  package init(adopting raw: Int32) { self.raw = raw }
 
   deinit { close() }
 
   /// Closes now rather than when released (a pipe's reader sees end of
   /// input only then).
-  func close() {
+  package func close() {
     if raw >= 0 { _ = CShims.close(raw) }
     raw = -1
   }
@@ -68,10 +68,11 @@ final class FileDescriptor {
       guard let base = bytes.baseAddress else { return 0 }
       var total = 0
       while total < bytes.count {
-        let count = pread(raw, base + total, bytes.count - total, off_t(total))
-        if count < 0 {
-          if cshim_errno() == EINTR { continue }
-          failure = .last(.read)
+        let count: Int
+        do throws(SystemError) {
+          count = try SystemError.retrying(.read) { pread(raw, base + total, bytes.count - total, off_t(total)) }
+        } catch {
+          failure = error
           return 0
         }
         if count == 0 { break }
@@ -84,16 +85,11 @@ final class FileDescriptor {
     return buffer
   }
 
-  func writeAll(_ bytes: UnsafeRawBufferPointer) throws(SystemError) {
+  package func writeAll(_ bytes: UnsafeRawBufferPointer) throws(SystemError) {
     guard let base = bytes.baseAddress else { return }
     var written = 0
     while written < bytes.count {
-      let count = write(raw, base + written, bytes.count - written)
-      if count < 0 {
-        if cshim_errno() == EINTR { continue }
-        throw .last(.write)
-      }
-      written += count
+      written += try SystemError.retrying(.write) { write(raw, base + written, bytes.count - written) }
     }
   }
 
@@ -104,7 +100,7 @@ final class FileDescriptor {
 
 /// Calls `body` with `bytes` as a NUL-terminated C string. Names never contain
 /// NUL: the caller has validated them.
-func withCString<Result>(_ bytes: [UInt8], _ body: (UnsafePointer<CChar>) -> Result) -> Result {
+package func withCString<Result>(_ bytes: [UInt8], _ body: (UnsafePointer<CChar>) -> Result) -> Result {
   var terminated = bytes
   terminated.append(0)
   // Never empty (it holds at least the NUL), so the base address exists.

@@ -7,20 +7,18 @@ import CShims
 /// `fcntl` locks it also works on a descriptor opened read-only, which is all
 /// a user can get on their own mode-0400 GA file. The lock goes with the
 /// descriptor when it is closed, also when the process is killed.
+///
+/// The wait blocks in the kernel, which wakes it as soon as the lock is
+/// released (see `cshim_flock_exclusive`): every login waiting is served in
+/// turn, however many others come and go.
 enum FileLock {
-  static let defaultTimeout = 10_000_000_000  // nanoseconds
+  /// A lock is held only for a read-decide-write, never while someone
+  /// types; a wait this long means a file system that has stopped.
+  static let defaultTimeout = 30_000_000_000  // nanoseconds
 
   static func lock(_ file: FileDescriptor, timeout: Int) throws(SystemError) {
-    let deadline = cshim_monotonic_ns() + timeout
-    var pause = 200_000  // 0.2 ms, doubling to 25 ms
-    while true {
-      if flock(file.raw, LOCK_EX | LOCK_NB) == 0 { return }
-      let error = SystemError.last(.lock)
-      guard error.code == EWOULDBLOCK || error.code == EINTR else { throw error }
-      guard cshim_monotonic_ns() < deadline else { throw SystemError(.lock, code: ETIMEDOUT) }
-      cshim_sleep_ns(pause)
-      pause = min(pause * 2, 25_000_000)
-    }
+    let status = cshim_flock_exclusive(file.raw, timeout)
+    guard status == 0 else { throw SystemError(.lock, code: status) }
   }
 
   static func unlock(_ file: FileDescriptor) {

@@ -9,9 +9,9 @@ import OTPCore
 /// or that someone other than root or the file's owner could change. This is
 /// the check pam_oath lacked (CVE-2024-47191): with it, a user cannot
 /// redirect the module to another file by swapping a directory for a link.
-enum PathWalk {
+package enum PathWalk {
   /// The directory, open, and its status as checked.
-  static func openParent(of location: SecretFileLocation, directories: [[UInt8]])
+  package static func openParent(of location: SecretFileLocation, directories: [[UInt8]])
     throws(StoreError) -> (directory: FileDescriptor, info: stat)
   {
     var current: FileDescriptor

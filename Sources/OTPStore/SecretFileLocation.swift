@@ -46,11 +46,13 @@ public struct SecretFileLocation: Sendable {
   public static let defaultDirectory = "/var/lib/pam_otp"
   public static let maximumSize = 64 * 1024
 
-  public var pathText: String { String(decoding: path, as: UTF8.self) }
+  /// The path as error messages and log lines show it: a user name in it
+  /// comes from the client, so unusual bytes are escaped (`%20`).
+  public var pathText: String { LogEscaping.escape(path, limit: 1024) }
 
   /// The path split into its directory components and the file name, after
   /// refusing what a safe walk cannot follow.
-  func components() throws(StoreError) -> (directories: [[UInt8]], name: [UInt8]) {
+  package func components() throws(StoreError) -> (directories: [[UInt8]], name: [UInt8]) {
     guard path.first == UInt8(ascii: "/") else {
       throw .invalidPath(path: pathText, reason: "not absolute")
     }

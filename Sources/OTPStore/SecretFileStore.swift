@@ -60,9 +60,14 @@ public struct SecretFileStore: Sendable {
   /// the descriptor kept then; its parsed contents are reused if the path
   /// still names it and nothing wrote to it since (a writer always replaces
   /// the file, so a change shows as a new inode or new times).
-  public func update<Result>(from snapshot: Snapshot? = nil, _ decide: (inout SecretFile) -> Result)
-    throws(StoreError) -> Update<Result>
-  {
+  ///
+  /// Without `commit` the update is rehearsed: the same lock, the same
+  /// decision, the new contents written to the temporary file and synced,
+  /// and then removed instead of put in place. The `decoy` line does this
+  /// so that it takes as long as the real line and changes nothing.
+  public func update<Result>(
+    from snapshot: Snapshot? = nil, commit: Bool = true, _ decide: (inout SecretFile) -> Result
+  ) throws(StoreError) -> Update<Result> {
     let (opened, reused) = try lockedFile(reusing: snapshot)
     // The snapshot's descriptor outlives this call: its lock must not, or a
     // later update in the same login would wait for it.
@@ -75,7 +80,8 @@ public struct SecretFileStore: Sendable {
       do throws(StoreError) {
         try AtomicReplace.write(
           file.serialized(), to: opened.name, in: opened.directory, owner: fileOwner(opened.info),
-          mode: UInt32(opened.info.st_mode) & 0o7777, placement: .replace, underLock: true, pathText: opened.pathText)
+          mode: UInt32(opened.info.st_mode) & 0o7777, placement: commit ? .replace : .rehearse, underLock: true,
+          pathText: opened.pathText)
       } catch {
         return Update(result: result, unchanged: false, writeError: error)
       }
@@ -164,5 +170,13 @@ public struct SecretFileStore: Sendable {
   /// A rewrite keeps the file's owner; nil when it is ours already.
   private func fileOwner(_ info: stat) -> Account? {
     info.st_uid == geteuid() ? nil : Account(uid: info.st_uid, gid: info.st_gid)
+  }
+}
+
+extension SecretFileStore.Update {
+  /// How the write went, in the policy's terms.
+  public var writeResult: LoginPolicy.WriteResult {
+    guard let error = writeError else { return unchanged ? .unchanged : .saved }
+    return error.isWriteRefusedByFileSystem ? .refusedByFileSystem : .failed
   }
 }

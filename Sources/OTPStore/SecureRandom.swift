@@ -6,15 +6,12 @@ public enum SecureRandom {
     var bytes = [UInt8](repeating: 0, count: count)
     var filled = 0
     while filled < count {
-      let result = bytes.withUnsafeMutableBytes { buffer -> Int in
-        guard let base = buffer.baseAddress else { return 0 }
-        return cshim_getrandom(base + filled, count - filled)
+      filled += try SystemError.retrying(.random) {
+        bytes.withUnsafeMutableBytes { buffer -> Int in
+          guard let base = buffer.baseAddress else { return 0 }
+          return cshim_getrandom(base + filled, count - filled)
+        }
       }
-      if result < 0 {
-        if cshim_errno() == EINTR { continue }
-        throw .last(.random)
-      }
-      filled += result
     }
     return bytes
   }

@@ -48,18 +48,14 @@ public enum StoreError: Error, Sendable {
     }
   }
 
-  /// The file system refused a write for lack of space or because it is
-  /// read-only: the case `allow_readonly` is about.
+  /// The file system refused a write because it is read-only, full or
+  /// over quota: the one case `allow_readonly` is about. Anything else
+  /// (permissions, I/O errors, a vanished directory) is a fault to fix.
   public var isWriteRefusedByFileSystem: Bool {
-    if case .system(_, let error) = self {
-      return error.isNoSpace || error.isReadOnlyFileSystem
-        || (error.operation != .read && error.operation != .stat && error.code == EIO_CODE)
-    }
+    if case .system(_, let error) = self { return error.isNoSpace || error.isReadOnlyFileSystem }
     return false
   }
 }
-
-let EIO_CODE: Int32 = 5
 
 extension StoreError.PathProblem {
   public var description: String {

@@ -37,8 +37,21 @@ public struct SystemError: Error, Equatable, Sendable {
     self.code = code
   }
 
+  /// `call`, made again for as long as a signal interrupts it: the one
+  /// EINTR loop. Returns the call's result, or throws its error.
+  package static func retrying<Result: BinaryInteger>(_ operation: Operation, _ call: () -> Result)
+    throws(SystemError) -> Result
+  {
+    while true {
+      let result = call()
+      if result >= 0 { return result }
+      let error = SystemError.last(operation)
+      if error.code != EINTR { throw error }
+    }
+  }
+
   /// The current errno, read right after the failed call.
-  static func last(_ operation: Operation) -> SystemError {
+  package static func last(_ operation: Operation) -> SystemError {
     SystemError(operation, code: cshim_errno())
   }
 

@@ -35,12 +35,7 @@ public enum UserDatabase {
   }
 
   private static func parseUID(_ text: [UInt8]) -> UInt32? {
-    var value: UInt64 = 0
-    for byte in text {
-      guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9"), value < UInt64(UInt32.max) else { return nil }
-      value = value * 10 + UInt64(byte - UInt8(ascii: "0"))
-    }
-    return value < UInt64(UInt32.max) ? UInt32(value) : nil
+    Decimal.parse(text, maxDigits: 10).flatMap { $0 < UInt64(UInt32.max) ? UInt32($0) : nil }
   }
 
   private typealias Query = (

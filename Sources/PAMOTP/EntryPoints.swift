@@ -10,7 +10,7 @@ public func pam_sm_authenticate(
 ) -> Int32 {
   guard let handle else { return PAM_SERVICE_ERR }
   let pam = PAMHandle(handle, flags: flags)
-  return Authentication.run(pam, arguments: ModuleArguments.decode(argc, argv)).code
+  return Login.run(pam, arguments: ModuleArguments(argc, argv)).code
 }
 
 /// Nothing to establish: a one-time password grants no credentials.
@@ -22,15 +22,23 @@ public func pam_sm_setcred(
   PAM_SUCCESS
 }
 
-enum ModuleArguments {
-  /// The module's arguments as bytes; a null entry is skipped.
-  static func decode(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafePointer<CChar>?>?) -> [[UInt8]] {
-    guard let argv, argc > 0 else { return [] }
-    var arguments: [[UInt8]] = []
-    for index in 0..<Int(min(argc, 256)) {
-      guard let argument = argv[index] else { continue }
-      arguments.append(PAMHandle.bytes(of: argument))
+/// The module's arguments as bytes; a null entry is skipped. At most
+/// `limit` are read, and more than that is a configuration error.
+struct ModuleArguments {
+  static let limit = 256
+
+  let values: [[UInt8]]
+  let wereCut: Bool
+
+  init(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafePointer<CChar>?>?) {
+    var values: [[UInt8]] = []
+    if let argv, argc > 0 {
+      for index in 0..<Int(min(argc, Int32(Self.limit))) {
+        guard let argument = argv[index] else { continue }
+        values.append(PAMHandle.bytes(of: argument))
+      }
     }
-    return arguments
+    self.values = values
+    self.wereCut = argc > Int32(Self.limit)
   }
 }

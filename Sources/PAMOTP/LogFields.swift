@@ -1,10 +1,8 @@
 import CPAM
 
 /// The `user= service= rhost= tty=` fields of a log line. Their values come
-/// from the client (sshd passes the login name through), so every byte that
-/// could end a field or start another (space, `=`, `"`, `%`, control
-/// characters, non-ASCII) is percent-escaped: a name like
-/// `x result=success` can never add a field a log reader would trust.
+/// from the client (sshd passes the login name through), so they are
+/// escaped (see `LogEscaping`), and so is every reason that carries a path.
 enum LogFields {
   static func context(_ pam: PAMHandle, user: [UInt8]?) -> String {
     let service = pam.item(PAM_SERVICE).map(escape) ?? "-"
@@ -13,19 +11,20 @@ enum LogFields {
     return "user=\(user.map(escape) ?? "-") service=\(service) rhost=\(host) tty=\(tty)"
   }
 
-  static func escape(_ value: [UInt8]) -> String {
+  static func escape(_ value: [UInt8]) -> String { LogEscaping.escape(value) }
+
+  /// A reason inside `reason="…"`: its words keep their spaces, and
+  /// nothing in it can close the quotes or start a line. A path in it is
+  /// escaped already (`%XX`), so `%` is left as it is.
+  static func quoted(_ reason: String) -> String {
     var text: [UInt8] = []
-    for byte in value.prefix(256) {
-      let plain = byte > 0x20 && byte < 0x7F && byte != UInt8(ascii: "=") && byte != UInt8(ascii: "\"")
-        && byte != UInt8(ascii: "%")
-      if plain {
+    for byte in reason.utf8 {
+      if byte >= 0x20 && byte < 0x7F && byte != UInt8(ascii: "\"") {
         text.append(byte)
       } else {
-        let hex: [UInt8] = Array("0123456789ABCDEF".utf8)
-        text += [UInt8(ascii: "%"), hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]]
+        text += Array(LogEscaping.escape([byte]).utf8)
       }
     }
-    if value.count > 256 { text += Array("...".utf8) }
-    return String(decoding: text, as: UTF8.self)
+    return "\"" + String(decoding: text, as: UTF8.self) + "\""
   }
 }

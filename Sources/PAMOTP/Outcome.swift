@@ -1,68 +1,82 @@
 import CPAM
 
-/// How one authentication ended: what libpam is told and what is logged.
-/// The one place where results become PAM codes.
+/// How one call of the module ended: what libpam is told and what is
+/// logged. The one place where results become PAM codes.
 enum Outcome {
-  case accepted(Acceptance, stateSaved: Bool, earlierFailures: Int)
-  case withinGracePeriod
-  case refused(Refusal)
-  /// No secret file. With `nullok` the module stands aside (`PAM_IGNORE`).
-  case notEnrolled(ignored: Bool)
-  /// The user is unknown or has a name that cannot be used in a path.
-  case unknownUser(reason: String)
-  /// The secret file exists but cannot be trusted or read.
-  case unusableSecret(StoreError)
-  /// A code was right but the state could not be saved (and the code could
-  /// be used again), so the login is denied.
-  case stateNotSaved(StoreError)
+  /// The login's conclusion, with the error behind an unusable secret or
+  /// an unsaved state, for the log.
+  case decided(Conclusion, problem: StoreError?)
+  /// The `decoy` line: it refuses whatever the real line would have
+  /// concluded from the same file and answers, which is logged too.
+  case decoy(wouldHave: Conclusion, problem: StoreError?, prompted: Bool)
   case badConfiguration(reason: String)
   case conversationFailed(PAMHandle.ConversationFailure)
 
   var code: Int32 {
     switch self {
-    case .accepted, .withinGracePeriod: PAM_SUCCESS
-    case .refused, .unknownUser: PAM_AUTH_ERR
-    case .notEnrolled(let ignored): ignored ? PAM_IGNORE : PAM_AUTH_ERR
-    case .unusableSecret, .stateNotSaved: PAM_AUTHINFO_UNAVAIL
+    case .decided(let conclusion, _):
+      switch conclusion {
+      case .accepted, .withinGracePeriod: PAM_SUCCESS
+      case .refused, .unknownUser, .invalidUserName, .notEnrolled(ignored: false): PAM_AUTH_ERR
+      case .notEnrolled(ignored: true): PAM_IGNORE
+      case .unusableSecret, .stateNotSaved, .clockBeforeEpoch: PAM_AUTHINFO_UNAVAIL
+      }
+    // Always a refusal, also where the real line would stand aside (a
+    // `nullok` user without a file): a stack's result must not tell who is
+    // enrolled.
+    case .decoy: PAM_AUTH_ERR
     case .badConfiguration: PAM_SERVICE_ERR
     case .conversationFailed(.again): PAM_INCOMPLETE
     case .conversationFailed(.failed): PAM_CONV_ERR
     }
   }
 
-  /// `result=... reason=...` for the log line. Never a code or a secret.
+  /// `result=… reason=…` for the log line. Never a code or a secret.
   var logText: String {
     switch self {
-    case .accepted(let acceptance, let saved, let failures):
-      "result=success method=\(acceptance.name)" + (failures > 0 ? " failures_before=\(failures)" : "")
-        + (saved ? "" : " warning=\"state not saved (allow_readonly)\"")
-    case .withinGracePeriod: "result=success method=grace_period"
-    case .refused(let refusal): "result=refused reason=\"\(refusal.reason)\""
-    case .notEnrolled(let ignored):
-      ignored ? "result=ignored reason=\"not enrolled (nullok)\"" : "result=refused reason=\"not enrolled\""
-    case .unknownUser(let reason): "result=refused reason=\"\(reason)\""
-    case .unusableSecret(let error): "result=error reason=\"\(error.description)\""
-    case .stateNotSaved(let error): "result=error reason=\"state not saved: \(error.description)\""
-    case .badConfiguration(let reason): "result=error reason=\"\(reason)\""
-    case .conversationFailed(.again): "result=incomplete reason=\"conversation will resume\""
-    case .conversationFailed(.failed(let status)): "result=error reason=\"conversation failed (\(status))\""
+    case .decided(let conclusion, let problem):
+      let (result, reason, extra) = Self.summary(of: conclusion, problem: problem)
+      return "result=\(result)" + (reason.map { " reason=\(LogFields.quoted($0))" } ?? "") + extra
+    case .decoy(let conclusion, let problem, let prompted):
+      let (result, reason, _) = Self.summary(of: conclusion, problem: problem)
+      let real = result + (reason.map { ": " + $0 } ?? "")
+      return "result=decoy reason=\"earlier module failed\" real_line=\(LogFields.quoted(real))"
+        + " prompted=\(prompted ? "yes" : "no")"
+    case .badConfiguration(let reason): return "result=error reason=\(LogFields.quoted(reason))"
+    case .conversationFailed(.again): return "result=incomplete reason=\"conversation will resume\""
+    case .conversationFailed(.failed(let status)): return "result=error reason=\"conversation failed (\(status))\""
     }
   }
 
-  /// With `try_first_pass`, an earlier password that held no valid code
-  /// leads to the prompt; anything else is final.
-  var mayPromptAfterFirstPass: Bool {
-    switch self {
-    case .refused(.wrongCode), .refused(.malformedAnswer): true
-    default: false
+  /// The result word, the reason, and any further fields of a conclusion.
+  private static func summary(of conclusion: Conclusion, problem: StoreError?) -> (String, String?, String) {
+    let detail = problem.map { ": " + $0.description } ?? ""
+    switch conclusion {
+    case .accepted(let acceptance, let saved, let failures):
+      let extra = " method=\(acceptance.name)" + (failures > 0 ? " failures_before=\(failures)" : "")
+        + (saved ? "" : " warning=\"state not saved (allow_readonly)\"")
+      return ("success", nil, extra)
+    case .withinGracePeriod: return ("success", nil, " method=grace_period")
+    case .refused(let refusal): return ("refused", refusal.reason, "")
+    case .notEnrolled(let ignored): return ignored ? ("ignored", "not enrolled (nullok)", "") : ("refused", "not enrolled", "")
+    case .unknownUser: return ("refused", "unknown user", "")
+    case .invalidUserName: return ("refused", "invalid user name", "")
+    case .unusableSecret: return ("error", problem?.description ?? "secret unusable", "")
+    case .stateNotSaved: return ("error", "state not saved" + detail, "")
+    case .clockBeforeEpoch: return ("error", "system clock is before 1970", "")
     }
   }
 
   var logPriority: Int32 {
     switch self {
-    case .accepted, .withinGracePeriod, .notEnrolled(ignored: true): LOG_INFO
-    case .refused, .notEnrolled, .unknownUser, .conversationFailed: LOG_NOTICE
-    case .unusableSecret, .stateNotSaved, .badConfiguration: LOG_ERR
+    case .decided(let conclusion, _):
+      switch conclusion {
+      case .accepted, .withinGracePeriod, .notEnrolled(ignored: true): LOG_INFO
+      case .refused, .notEnrolled, .unknownUser, .invalidUserName: LOG_NOTICE
+      case .unusableSecret, .stateNotSaved, .clockBeforeEpoch: LOG_ERR
+      }
+    case .decoy, .conversationFailed: LOG_NOTICE
+    case .badConfiguration: LOG_ERR
     }
   }
 }

@@ -16,7 +16,8 @@ from pathlib import Path
 import measurements
 import notes
 import totp
-from fixtures import Secret, create_user, floor, peers
+from decoy_timing import DecoyTiming
+from fixtures import Secret, create_user, floor, peers, set_password
 from in_process import InProcess, hosts
 from janitor import Janitor
 from report import document
@@ -31,12 +32,13 @@ class Plan:
     warm_processes: int
     warm_auths: dict  # config -> authentications per warm process (the first is not counted)
     ssh_logins: int
+    decoy_rounds: int  # refusals per stack, after a wrong and after the right password
 
 
 FULL = Plan(dlopen_rounds=201, cold_rounds=301, memory_rounds=21, warm_processes=7,
-            warm_auths={1: 601, 2: 81}, ssh_logins=20)
+            warm_auths={1: 601, 2: 81}, ssh_logins=20, decoy_rounds=101)
 QUICK = Plan(dlopen_rounds=21, cold_rounds=21, memory_rounds=3, warm_processes=2,
-             warm_auths={1: 101, 2: 21}, ssh_logins=5)
+             warm_auths={1: 101, 2: 21}, ssh_logins=5, decoy_rounds=15)
 
 _started = time.monotonic()
 
@@ -80,6 +82,14 @@ def run(arguments, plan: Plan, janitor: Janitor) -> str:
         rows += measurements.memory_rows(bench, plan.memory_rounds, host_kinds, with_floor)
         rows.append(measurements.size_row(modules))
         syslog.check()
+        decoy_rows = []
+        if plan.decoy_rounds > 0:
+            progress(f"decoy: {plan.decoy_rounds} refusals per shipped stack after a wrong and a right password")
+            timing = DecoyTiming(build / "pam_host", work, arguments.module, user, set_password(user),
+                                 {host.name: host for host in host_kinds}, first_step)
+            timing.prepare()
+            decoy_rows = measurements.decoy_rows(timing, plan.decoy_rounds)
+            syslog.check()
         if plan.ssh_logins > 0:
             progress(f"ssh: {plan.ssh_logins} logins per module and configuration through a loopback sshd")
             rows += measurements.ssh_rows(plan.ssh_logins, janitor, work, modules, user, secret)
@@ -88,13 +98,15 @@ def run(arguments, plan: Plan, janitor: Janitor) -> str:
     context = notes.context(arguments.command, arguments.quick, plan, arguments.module, syslog.description,
                             (load_before, os.getloadavg()[0]), time.monotonic() - _started, user)
     remarks = notes.METHOD + notes.state_changes(bench.state_changes, modules) + notes.SSH_AND_NOISE
-    return document("pam_otp benchmark", context, rows, phase_rows, remarks)
+    return document("pam_otp benchmark", context, rows, phase_rows, remarks, decoy_rows, notes.DECOY)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer iterations: a smoke test")
     parser.add_argument("--ssh-logins", type=int, help="ssh logins per module and configuration (0: none)")
+    parser.add_argument("--decoy-rounds", type=int,
+                        help="refusals per shipped stack after a wrong and a right password (0: none)")
     parser.add_argument("--module", type=Path, required=True, help="the pam_otp .so to measure")
     parser.add_argument("--build-dir", type=Path, required=True, help="where scripts/bench built the C pieces")
     parser.add_argument("--output", type=Path, required=True, help="the markdown file to write")
@@ -105,6 +117,8 @@ def main():
     plan = QUICK if arguments.quick else FULL
     if arguments.ssh_logins is not None:
         plan = replace(plan, ssh_logins=arguments.ssh_logins)
+    if arguments.decoy_rounds is not None:
+        plan = replace(plan, decoy_rounds=arguments.decoy_rounds)
 
     def stop(signal_number, frame):
         raise SystemExit(f"bench: stopped by signal {signal_number}")

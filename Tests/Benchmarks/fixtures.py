@@ -113,3 +113,11 @@ def create_user(janitor, prefix: str = "otpbench") -> str:
                    check=True, capture_output=True)
     subprocess.run(["chpasswd"], input=f"{name}:{secrets.token_hex(12)}\n", text=True, check=True)
     return name
+
+
+def set_password(name: str) -> str:
+    """A new random password for NAME, hashed as the system hashes
+    passwords; returns it (for stacks that check it with pam_unix)."""
+    password = "pw-" + secrets.token_hex(12)
+    subprocess.run(["chpasswd"], input=f"{name}:{password}\n", text=True, check=True)
+    return password

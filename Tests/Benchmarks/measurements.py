@@ -5,6 +5,7 @@ set-up)."""
 
 from pathlib import Path
 
+from decoy_timing import METRICS, PASSWORDS, STACK_HOSTS
 from fixtures import CONFIGS
 from report import Row
 from ssh_logins import SshLogins, SshServer
@@ -107,4 +108,19 @@ def ssh_rows(logins_per_cell: int, janitor, work: Path, modules: list, user: str
             if cell_config == config:
                 row.samples[server.peer.name] = [seconds * 1e9 for seconds in values]
         rows.append(row)
+    return rows
+
+
+def decoy_rows(timing, rounds: int) -> list:
+    """The refusal of a wrong code after a wrong and after the right
+    password, per shipped stack; samples keyed "decoy" and "real"."""
+    cells = [(stack, which) for stack in STACK_HOSTS for which in PASSWORDS]
+    samples = interleaved(rounds, cells, timing.measure)
+    rows = []
+    for field, metric in METRICS:
+        for stack, host in STACK_HOSTS.items():
+            row = Row(metric, host, f"pam.d/{stack}", "ns")
+            for which in PASSWORDS:
+                row.samples[which] = [fields[field] for fields in samples[stack, which]]
+            rows.append(row)
     return rows

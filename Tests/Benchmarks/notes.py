@@ -42,6 +42,28 @@ SSH_AND_NOISE = [
 ]
 
 
+DECOY = [
+    "What an attacker who guesses passwords can time: the refusal of a wrong code after a wrong password "
+    "(pam_unix fails, the `decoy` line answers) against the refusal after the right password (the real line "
+    "answers). The medians must differ by less than 25% (max / min < 1.25, issue 9); the first row is the "
+    "figure that bar is about.",
+    "Each sample is a fresh pam_host process (`pam_host refusal`) through the auth lines of the sshd "
+    "(sshd-like host) or sudo (bare host) stack with the recipe pam.d/password-then-code, pam_otp.so "
+    "replaced by the module under test "
+    "with `secret=` naming the benchmark's file on both pam_otp lines; pam_unix checks a real password "
+    "(the system's hash), `nodelay` as shipped. The file is what `otpctl enroll` writes (RATE_LIMIT 3 30, "
+    "DISALLOW_REUSE, window 3, five scratch codes), written afresh before every run (not timed), and every "
+    "run answers the same wrong code at the same fake second, so no rate limit or back-off builds up. The "
+    "four cells are interleaved round robin after a discarded warm-up round.",
+    "code answered → PAM result: from the conversation function returning the code to pam_authenticate "
+    "returning PAM_AUTH_ERR (what the client waits for after sending the code). password answered → code "
+    "prompt: pam_unix's check plus the pam_otp line up to its prompt. whole pam_authenticate: both, with "
+    "the prompts. pam_unix's password hash (tens of milliseconds, the same work for a right and a wrong "
+    "password) dominates the last two rows and its noise can hide a difference there; a client sees each "
+    "answer's wait on its own, which is why the bar is about the first row.",
+]
+
+
 def state_changes(changes: dict, modules: list) -> list:
     """Whether each module rewrote its file, as seen in the cold runs."""
     notes = []
@@ -83,6 +105,6 @@ def context(command: str, quick: bool, plan, module: Path, syslog: str, load: tu
         f"- Samples per module: cold {plan.cold_rounds} processes per host and config; warm "
         f"{plan.warm_processes} processes × {plan.warm_auths[1] - 1} (config 1) / {plan.warm_auths[2] - 1} "
         f"(config 2) authentications; dlopen {plan.dlopen_rounds}; memory {plan.memory_rounds}; "
-        f"ssh {plan.ssh_logins} logins per config",
+        f"ssh {plan.ssh_logins} logins per config; decoy {plan.decoy_rounds} refusals per stack and password",
         f"- Syslog: {syslog}; test user {user} (removed afterwards)",
     ]

@@ -12,11 +12,19 @@
 //   pam_host memory CONFDIR SERVICE USER
 //       Rss and Private_Dirty added by pam_start + one authentication
 //       (before pam_end, which unloads GA and pam_oath again).
+//   pam_host refusal CONFDIR SERVICE USER PASSWORD
+//       one authentication through a password + code stack that must be
+//       refused: the first prompt gets PASSWORD, the second the code. Prints
+//       password_to_prompt_ns (password answered -> code prompt shown),
+//       answer_to_result_ns (code answered -> pam_authenticate returned) and
+//       pam_authenticate_ns.
 //
 // Standard input: the first TOTP step number, then one code per line for
 // that step and the ones after it. Authentication k happens at the fake time
 // of step first+k (fake_clock.c) and answers its code. Anything but
 // PAM_SUCCESS exits 2 with the reason: a benchmark of failures is worthless.
+// In refusal mode the code is a wrong one, and anything but PAM_AUTH_ERR
+// after exactly two prompts exits 2: it would time some other path.
 //
 // This program does not link libcrypto: run bare it is a host like sudo;
 // with openssl_ready.so preloaded it is a host like sshd.
@@ -35,6 +43,11 @@ static long first_step;
 static long code_count;
 static char (*codes)[12];
 static const char *current_code;
+
+// refusal mode: the first prompt's answer, and when the prompts came and went.
+static const char *password_answer;
+static int prompt_count;
+static long long password_answered_ns, code_prompted_ns, code_answered_ns;
 
 static void fail(const char *what, const char *detail) {
   fprintf(stderr, "pam_host: %s: %s\n", what, detail);
@@ -60,16 +73,29 @@ static void enter_step(long k) {
 static int converse(int count, const struct pam_message **messages, struct pam_response **responses,
                     void *unused) {
   (void)unused;
+  long long entered = monotonic_ns();
+  int asked_password = 0, asked_code = 0;
   struct pam_response *answers = calloc((size_t)count, sizeof *answers);
   if (answers == NULL) return PAM_BUF_ERR;
   for (int i = 0; i < count; i++) {
     int style = messages[i]->msg_style;
     if (style == PAM_PROMPT_ECHO_OFF || style == PAM_PROMPT_ECHO_ON) {
-      answers[i].resp = strdup(current_code);
+      prompt_count++;
+      int password = password_answer != NULL && prompt_count == 1;
+      if (password) {
+        asked_password = 1;
+      } else if (!asked_code) {
+        asked_code = 1;
+        if (code_prompted_ns == 0) code_prompted_ns = entered;
+      }
+      answers[i].resp = strdup(password ? password_answer : current_code);
       if (answers[i].resp == NULL) return PAM_BUF_ERR;
     }
   }
   *responses = answers;
+  long long left = monotonic_ns();
+  if (asked_password) password_answered_ns = left;
+  if (asked_code) code_answered_ns = left;
   return PAM_SUCCESS;
 }
 
@@ -141,8 +167,25 @@ static int run_memory(const char *confdir, const char *service, const char *user
   return 0;
 }
 
+static int run_refusal(const char *confdir, const char *service, const char *user, const char *password) {
+  password_answer = password;
+  enter_step(0);
+  pam_handle_t *pam = start(confdir, service, user);
+  long long t0 = monotonic_ns();
+  int status = pam_authenticate(pam, 0);
+  long long t1 = monotonic_ns();
+  if (status == PAM_SUCCESS) fail("refusal", "a wrong code was accepted");
+  if (status != PAM_AUTH_ERR) fail("refusal: pam_authenticate", pam_strerror(pam, status));
+  if (prompt_count != 2) fail("refusal", "expected two prompts: the password, then the code");
+  printf("password_to_prompt_ns=%lld answer_to_result_ns=%lld pam_authenticate_ns=%lld\n",
+         code_prompted_ns - password_answered_ns, t1 - code_answered_ns, t1 - t0);
+  pam_end(pam, status);
+  return 0;
+}
+
 int main(int argc, char **argv) {
-  const char *usage = "usage: pam_host dlopen MODULE | cold|memory CONFDIR SERVICE USER | warm CONFDIR SERVICE USER COUNT";
+  const char *usage = "usage: pam_host dlopen MODULE | cold|memory CONFDIR SERVICE USER"
+                      " | warm CONFDIR SERVICE USER COUNT | refusal CONFDIR SERVICE USER PASSWORD";
   if (argc == 3 && strcmp(argv[1], "dlopen") == 0) return run_dlopen(argv[2]);
   if (argc < 5) fail("arguments", usage);
   const char *mode = argv[1], *confdir = argv[2], *service = argv[3], *user = argv[4];
@@ -150,6 +193,7 @@ int main(int argc, char **argv) {
   if (argc == 5 && strcmp(mode, "cold") == 0) return run_cold(confdir, service, user);
   if (argc == 5 && strcmp(mode, "memory") == 0) return run_memory(confdir, service, user);
   if (argc == 6 && strcmp(mode, "warm") == 0) return run_warm(confdir, service, user, atol(argv[5]));
+  if (argc == 6 && strcmp(mode, "refusal") == 0) return run_refusal(confdir, service, user, argv[5]);
   fail("arguments", usage);
   return 2;
 }

@@ -78,8 +78,39 @@ def spread_table(rows: list) -> str:
     return "\n".join(lines)
 
 
-def document(title: str, context: list, rows: list, phase_rows: list, notes: list) -> str:
-    parts = [f"# {title}", "", *context, "", results_table(rows), "", *[f"- {note}" for note in notes], "",
-             "## Where the cold time goes (medians)", "", results_table(phase_rows), "",
-             "## Spread", "", spread_table(rows + phase_rows), ""]
+# Issue 9's bar: the decoy's and the real line's medians differ by less than this.
+DECOY_BAR = 1.25
+
+
+def decoy_table(rows: list) -> str:
+    """Rows whose samples are keyed "decoy" and "real": both medians, their
+    ratio, whether they are within DECOY_BAR of each other, the spreads."""
+    lines = ["| metric | stack | host | after a wrong password (decoy) | after the right password (real line) "
+             "| decoy / real | within 25% | decoy p25–p75 | real p25–p75 | samples |",
+             "|---|---|---|--:|--:|--:|:-:|--:|--:|--:|"]
+    for row in rows:
+        decoy, real = row.median("decoy"), row.median("real")
+        within = "—"
+        if decoy and real:
+            within = "yes" if max(decoy, real) / min(decoy, real) < DECOY_BAR else "**no**"
+        spreads = []
+        for which in ("decoy", "real"):
+            quartiles = row.quartiles(which)
+            spreads.append("—" if quartiles is None else
+                           f"{format_value(quartiles[0], row.unit)} – {format_value(quartiles[1], row.unit)}")
+        counts = "/".join(str(len(row.samples.get(which) or [])) for which in ("decoy", "real"))
+        lines.append(f"| {row.metric} | {row.config} | {row.host} | {format_value(decoy, row.unit)} | "
+                     f"{format_value(real, row.unit)} | {ratio(decoy, real)} | {within} | {' | '.join(spreads)} | "
+                     f"{counts} |")
+    return "\n".join(lines)
+
+
+def document(title: str, context: list, rows: list, phase_rows: list, notes: list, decoy_rows: list = (),
+             decoy_notes: list = ()) -> str:
+    parts = [f"# {title}", "", *context, "", results_table(rows), "", *[f"- {note}" for note in notes], ""]
+    if decoy_rows:
+        parts += ["## The decoy line: time to refuse a wrong code", "", decoy_table(decoy_rows), "",
+                  *[f"- {note}" for note in decoy_notes], ""]
+    parts += ["## Where the cold time goes (medians)", "", results_table(phase_rows), "",
+              "## Spread", "", spread_table(rows + phase_rows), ""]
     return "\n".join(parts)

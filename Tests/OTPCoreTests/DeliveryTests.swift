@@ -14,8 +14,8 @@ struct DeliveryTests {
   }
 
   @Test(arguments: [
-    ("email:alice@example.com", "a•••@example.com"), ("EMAIL:b.c+tag@mail.example.org", "b•••@mail.example.org"),
-    ("sms:+447700900789", "+44•••••789"), ("sms:+12025550123", "+12•••••123"),
+    ("email:alice@example.com", "a***@example.com"), ("EMAIL:b.c+tag@mail.example.org", "b***@mail.example.org"),
+    ("sms:+447700900789", "+44*****789"), ("sms:+12025550123", "+12*****123"),
   ])
   func masksAddresses(text: String, masked: String) throws {
     let address = try #require(DeliveryAddress(parsing: Array(text.utf8)))

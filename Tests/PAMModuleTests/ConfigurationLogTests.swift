@@ -49,17 +49,22 @@ extension SyslogTests {
     }
 
     @Test func allowReadonlyLoginIsLoggedWithAWarning() throws {
-      var hotp = TestToken()
-      hotp.hotpCounter = 1
-      try ThrowawayUser.with { user in
-        try user.writeHomeFile(".google_authenticator", hotp.fileText, mode: 0o400)
-        try #require(chmod(user.home, 0o500) == 0)
+      var totp = TestToken()
+      totp.options = ["DISALLOW_REUSE"]
+      try TmpfsMount.with(kilobytes: 32) { mount in
+        try totp.fileText.write(toFile: "\(mount.path)/nobody", atomically: false, encoding: .utf8)
+        try #require(chmod("\(mount.path)/nobody", 0o600) == 0)
+        try mount.remount(readOnly: true)
         let logged = try LoggedAuthentication.run(
-          .otp(["secret=~/.google_authenticator", "allow_readonly"]), user: user.name, answers: [hotp.code(counter: 1)])
+          .otp(["secret=\(mount.path)/${USER}", "allow_readonly"]),
+          answers: [totp.code(at: TOTPClock.freshStep(period: 30))])
         #expect(logged.result.status == .success)
         let decision = try #require(logged.lines.last?.message)
-        #expect(decision.hasSuffix("result=success method=hotp warning=\"state not saved (allow_readonly)\""))
-        #expect(logged.lines.contains { $0.severity == LOG_WARNING && $0.message?.contains("state not saved") == true })
+        #expect(decision.hasSuffix("result=success method=totp warning=\"state not saved (allow_readonly)\""))
+        #expect(logged.lines.contains {
+          $0.severity == LOG_WARNING && $0.message?.contains("state not saved") == true
+            && $0.message?.contains("read-only file system") == true
+        })
       }
     }
   }

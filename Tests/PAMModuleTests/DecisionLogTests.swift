@@ -110,9 +110,21 @@ extension SyslogTests {
       #expect(logged.lines.first?.severity == LOG_ERR)
     }
 
-    @Test func decoyIsNamed() throws {
+    /// The decoy says it is one, what the real line would have concluded,
+    /// and whether it asked anything.
+    @Test func decoyIsNamedWithWhatTheRealLineWouldHaveDone() throws {
       let logged = try LoggedAuthentication.run(stack("decoy"), answers: ["000000"])
-      #expect(try logged.decision().message == context(logged) + " result=refused reason=\"decoy prompt after a failed earlier module\"")
+      #expect(
+        try logged.decision().message
+          == context(logged) + " result=decoy reason=\"earlier module failed\" real_line=\"refused: not enrolled\" prompted=yes")
+      let standsAside = try LoggedAuthentication.run(stack("decoy", "nullok"), answers: [])
+      #expect(
+        try standsAside.decision().message
+          == context(standsAside)
+          + " result=decoy reason=\"earlier module failed\" real_line=\"ignored: not enrolled (nullok)\" prompted=no")
+      try secrets.enrol("nobody", token)
+      let right = try LoggedAuthentication.run(stack("decoy"), answers: [token.code(at: TOTPClock.freshStep(period: 30))])
+      #expect(try right.decision().message?.hasSuffix(" result=decoy reason=\"earlier module failed\" real_line=\"success\" prompted=yes") == true)
     }
 
     @Test func conversationOutcomesAreNamed() throws {

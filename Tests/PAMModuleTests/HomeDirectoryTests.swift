@@ -38,6 +38,30 @@ struct HomeDirectoryTests {
     }
   }
 
+  /// Rewritten with the user's identity, the new file cannot be given a
+  /// group the user may not set (sshd runs with root's groups). The login
+  /// must not fail for it: the file keeps its owner and takes the user's
+  /// own group, without group permissions.
+  @Test(arguments: [(mode_t(0o400), mode_t(0o400)), (mode_t(0o640), mode_t(0o600))])
+  func aFileInAGroupTheUserMayNotSetIsStillUpdated(before: mode_t, after: mode_t) throws {
+    var token = TestToken()
+    token.hotpCounter = 1
+    let users: gid_t = 100
+    try ThrowawayUser.with { user in
+      try #require(user.gid != users)
+      try user.writeHomeFile(Self.fileName, token.fileText, mode: before, group: users)
+      let options = ["no_increment_hotp"] + (before == 0o640 ? ["allowed_perm=0640"] : [])
+      #expect(try authenticate(user, options: options, answer: token.code(counter: 1)) == .success)
+      #expect(try authenticate(user, options: options, answer: token.code(counter: 1)) == .authError, "replayed")
+      let text = try String(contentsOfFile: "\(user.home)/\(Self.fileName)", encoding: .utf8)
+      #expect(text.contains("\" HOTP_COUNTER 2"))
+      var info = stat()
+      #expect(stat("\(user.home)/\(Self.fileName)", &info) == 0)
+      #expect(info.st_uid == user.uid && info.st_gid == user.gid)
+      #expect(info.st_mode & 0o7777 == after)
+    }
+  }
+
   @Test func fileOwnedByRootInTheUsersHomeIsRefused() throws {
     try ThrowawayUser.with { user in
       try user.writeHomeFile(Self.fileName, token.fileText, mode: 0o400, owner: 0)

@@ -1,9 +1,10 @@
 import Foundation
 import Testing
 
-/// `allow_readonly`: when the new state cannot be written, a right code
-/// is still accepted; without it the login is denied. A home directory the
-/// user cannot write to makes the write fail (the module writes as the user).
+/// A home directory the user cannot write to makes the write fail (the
+/// module writes as the user) with "permission denied": not a full or
+/// read-only disk, so `allow_readonly` does not apply and the login is
+/// denied whatever the code (FullDiskTests covers the disks it is for).
 struct ReadOnlyStateTests {
   private func withReadOnlyHome(_ token: TestToken, _ body: (ThrowawayUser) throws -> Void) throws {
     try ThrowawayUser.with { user in
@@ -19,14 +20,24 @@ struct ReadOnlyStateTests {
     ).status
   }
 
-  @Test func stateThatCannotBeSavedDeniesTheLoginUnlessAllowReadonly() throws {
+  @Test func aWriteRefusedForPermissionsDeniesTheLoginEvenWithAllowReadonly() throws {
     var token = TestToken()
     token.hotpCounter = 1
     try withReadOnlyHome(token) { user in
       #expect(try authenticate(user, [], answer: token.code(counter: 1)) == .authInfoUnavailable)
-      #expect(try authenticate(user, ["allow_readonly"], answer: token.code(counter: 1)) == .success)
+      #expect(try authenticate(user, ["allow_readonly"], answer: token.code(counter: 1)) == .authInfoUnavailable)
+      #expect(try authenticate(user, ["allow_readonly"], answer: "000000") == .authInfoUnavailable)
       let text = try String(contentsOfFile: "\(user.home)/\(HomeDirectoryTests.fileName)", encoding: .utf8)
       #expect(text.contains("\" HOTP_COUNTER 1"), "nothing was written")
+    }
+  }
+
+  @Test func aTOTPCodeIsDeniedToo() throws {
+    var token = TestToken()
+    token.options = ["DISALLOW_REUSE"]
+    try withReadOnlyHome(token) { user in
+      let status = try authenticate(user, ["allow_readonly"], answer: token.code(at: TOTPClock.freshStep(period: 30)))
+      #expect(status == .authInfoUnavailable, "EACCES is a fault to fix, not a read-only disk")
     }
   }
 

@@ -63,8 +63,11 @@ class Users:
         self.created.append(name)
         return pwd.getpwnam(name)
 
-    def set_password(self, name, password):
-        subprocess.run(["chpasswd"], input=f"{name}:{password}\n", text=True, check=True)
+    def set_password(self, name, password, cheap_hash=False):
+        """With `cheap_hash`, SHA-512 with 1,000 rounds instead of the
+        system's yescrypt, for tests that run pam_unix hundreds of times."""
+        options = ["--crypt-method", "SHA512", "--sha-rounds", "1000"] if cheap_hash else []
+        subprocess.run(["chpasswd", *options], input=f"{name}:{password}\n", text=True, check=True)
 
     def cleanup(self):
         for name in self.created:
@@ -75,6 +78,14 @@ class Users:
 
 @pytest.fixture
 def users():
+    registry = Users()
+    yield registry
+    registry.cleanup()
+
+
+@pytest.fixture(scope="module")
+def module_users():
+    """Users that the tests of one module share, removed after the last."""
     registry = Users()
     yield registry
     registry.cleanup()

@@ -27,8 +27,8 @@ BASE32_STRICT = re.compile(r"^[A-Z2-7]+$")  # upper case, no padding: how files 
 
 @dataclass
 class SecretFileText:
-    """A secret file read by these tests' own parser (design.md's format),
-    not by OTPCore, so the two can disagree."""
+    """A secret file read by these tests' own parser of GA's format (the
+    README's "The secret file"), not by OTPCore, so the two can disagree."""
 
     raw: bytes
     secret: str

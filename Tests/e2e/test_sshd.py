@@ -31,6 +31,7 @@ publickey,keyboard-interactive:pam):
 """
 
 import os
+import re
 import stat
 import subprocess
 import time
@@ -120,6 +121,8 @@ class TestPasswordAndCode:
         assert again.prompts == ["password", "code"], explain(again, password_sshd)
         assert not again.succeeded, "a code was accepted twice: " + explain(again, password_sshd)
         assert "remote:" not in again.output
+        # The real client tells the user why, not only "Permission denied".
+        assert "That code was already used; wait for the next one." in again.output, explain(again, password_sshd)
         # Refused for the reuse, not a lockout: the next step's code works.
         fresh = login(password_sshd, account, known_hosts, password=account.password,
                       code=totp(account.secret, at=time.time() + 30))
@@ -156,6 +159,11 @@ class TestPasswordAndCode:
         # Refused before the code prompt on both lines (the decoy mirrors the
         # real line's rate limit and back-off), so the prompts tell nothing.
         assert right.prompts == wrong.prompts == ["password"], f"right: {right}\nwrong: {wrong}"
+        # The real client shows why, and the same words either way (the wait
+        # may have ticked down a second between the two logins).
+        said = [re.sub(r"in \d+ seconds?", "in N seconds", attempt.output) for attempt in (right, wrong)]
+        assert "Too many wrong codes; try again in N seconds." in said[0], explain(right, password_sshd)
+        assert said[0] == said[1], f"right: {right}\nwrong: {wrong}"
 
     def test_interactive_login_warns_about_wrong_codes_since_the_last_one(self, password_sshd, account, known_hosts):
         # sshd shows PAM's messages only to interactive logins (after the
@@ -174,6 +182,16 @@ class TestPasswordAndCode:
             session.close()
         assert attempt.succeeded, explain(attempt, password_sshd)
         assert "1 wrong verification code" in attempt.output, explain(attempt, password_sshd)
+
+    def test_a_command_login_is_warned_about_wrong_codes_too(self, password_sshd, account, known_hosts):
+        # Not only a pty shell: `ssh host cmd`, scp and git see the warning,
+        # which sshd sends as the banner of the successful exchange.
+        assert not login(password_sshd, account, known_hosts, password=account.password,
+                         code=wrong_totp(account.secret)).succeeded
+        attempt = login(password_sshd, account, known_hosts, password=account.password, code=totp(account.secret))
+        assert attempt.succeeded, explain(attempt, password_sshd)
+        assert "Warning: 1 wrong verification code was entered since your last login." in attempt.output, \
+            explain(attempt, password_sshd)
 
     def test_one_code_in_two_concurrent_logins_lets_in_only_one(self, password_sshd, account, known_hosts):
         # Two sshd processes hold the same code at the same moment: the lock

@@ -12,11 +12,11 @@ PAM_OTP_PACKAGE_PACKAGES=(dpkg-dev)
 # root, man's warnings, and the shells whose completions it installs.
 PAM_OTP_PACKAGE_TEST_PACKAGES=(lintian debootstrap man-db groff-base bash-completion zsh fish)
 PAM_OTP_TEST_PACKAGES=(
-  binutils pamtester libpam-wrapper libpamtest0-dev python3-pypamtest python3-pam
+  binutils pamtester libpam-wrapper libnss-wrapper libpamtest0-dev python3-pypamtest python3-pam
   python3-pytest python3-pexpect python3-pyotp
   oathtool libpam-google-authenticator libpam-oath
   openssh-server openssh-client sudo zbar-tools
-  python3-aiosmtpd msmtp curl libclang-rt-14-dev
+  python3-aiosmtpd msmtp curl libclang-rt-14-dev faketime
 )
 
 pam_otp_install() {

@@ -48,6 +48,10 @@ long cshim_getrandom(void *buffer, size_t length);
 /// process group of its own (its pid). Returns 0 and the pid, or an errno.
 int cshim_spawn(const char *path, char *const argv[], char *const envp[], int stdin_fd, pid_t *pid);
 
+/// An exclusive flock(2) on `fd`, waiting at most `timeout_ns` and woken as
+/// soon as the lock is released. Returns 0, ETIMEDOUT or another errno.
+int cshim_flock_exclusive(int fd, long timeout_ns);
+
 /// pipe2 with O_CLOEXEC.
 int cshim_pipe(int fds[2]);
 

@@ -7,8 +7,20 @@ struct Code: ParsableCommand {
 
   @OptionGroup var target: TargetOptions
 
-  @Option(help: ArgumentHelp("The time to compute the code for, in seconds since 1970.", valueName: "unixtime"))
+  @Option(
+    help: ArgumentHelp(
+      "The time to compute the code for, in seconds since 1970 (0 to \(SecretFile.timeRange.upperBound)).",
+      valueName: "unixtime"))
   var at: Int64?
+
+  func validate() throws {
+    // The times a secret file can hold; outside them the step and skew
+    // arithmetic would have no meaning (and could overflow).
+    if let at, !SecretFile.timeRange.contains(at) {
+      throw ValidationError(
+        "--at must be a time between \(SecretFile.timeRange.lowerBound) and \(SecretFile.timeRange.upperBound) seconds since 1970")
+    }
+  }
 
   func run() throws {
     try reportingErrors {
@@ -18,8 +30,12 @@ struct Code: ParsableCommand {
       case .totp:
         // The centre of the module's window: the current step plus the stored skew.
         let now = at ?? System.now
-        let step = OneTimePassword.timeStep(at: now, period: file.effectiveStepSize) + (file.timeSkew ?? 0)
-        counter = UInt64(max(step, 0))
+        let step = OneTimePassword.timeStep(at: now, period: file.effectiveStepSize)
+        let (centre, overflow) = step.addingReportingOverflow(file.timeSkew ?? 0)
+        guard !overflow, centre >= 0 else {
+          throw CLIError(.dataError, "no code: with the stored clock skew of \(file.timeSkew ?? 0) steps, this time is before the first code")
+        }
+        counter = UInt64(centre)
       case .hotp(let next):
         counter = next
       case .scratchCodesOnly:

@@ -143,7 +143,7 @@ struct Enroll: ParsableCommand {
       // Built before anything is shown, so a URI too long for a QR code
       // fails cleanly.
       let code = try qrCode(for: uri)
-      if let qrPNG { try PrivateFile.write(try code.pngData(), to: qrPNG) }
+      let png = try qrPNG.map { path throws(CLIError) in try PrivateFile.write(try code.pngData(), to: path) }
       do {
         if confirm {
           // With --json, standard output is for the JSON object; the secret
@@ -157,7 +157,8 @@ struct Enroll: ParsableCommand {
         }
       } catch {
         // A QR code of a secret that was never activated must not linger.
-        if let qrPNG { unlink(qrPNG) }
+        // Only the file this run created goes, whatever the name now names.
+        png?.remove()
         throw error
       }
       if json {
@@ -278,7 +279,8 @@ struct Enroll: ParsableCommand {
     let verifier = Verifier(token: trial, settings: VerificationSettings(adjustSkew: false, advanceCounterOnFailure: false))
     for attempt in 1...3 {
       guard let line = Terminal.readLine(prompt: "Enter the code your app shows: ") else { break }
-      let answer = Array(line.utf8.filter { $0 != UInt8(ascii: " ") })
+      var answer = Array(line.utf8.filter { $0 != UInt8(ascii: " ") })
+      defer { SensitiveBytes.wipe(&answer) }
       let now = System.now
       if case .accepted = verifier.verify(answer: answer, at: now, remoteHost: nil, state: &trial) {
         file.mode = trial.mode
@@ -305,9 +307,7 @@ enum ScratchCode {
 enum KeyText {
   /// The Base32 key in groups of four, as apps ask for it.
   static func grouped(_ secret: SensitiveBytes) -> String {
-    var bytes = secret.copyBytes()
-    defer { SensitiveBytes.wipe(&bytes) }
-    let encoded = Base32.encodeString(bytes)
+    let encoded = secret.withUnsafeBytes { Base32.encodeString($0) }
     var groups: [Substring] = []
     var rest = Substring(encoded)
     while !rest.isEmpty {
@@ -326,7 +326,7 @@ enum DefaultDirectory {
     if lstat(path, &info) == 0 { return }
     guard getuid() == 0 else { return }  // the write will fail with advice
     guard mkdir(path, 0o700) == 0 || errno == EEXIST else {
-      throw CLIError(.ioError, "cannot create \(path): \(String(cString: strerror(errno)))")
+      throw CLIError(.system(path: path, SystemError(.mkdir, code: errno)))
     }
     _ = chmod(path, 0o700)
   }

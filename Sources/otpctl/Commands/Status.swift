@@ -57,7 +57,7 @@ struct StatusReport {
     }
     object["failures"] = .number(file.failures?.count ?? 0)
     object["deliver"] = file.delivery.map { .string($0.text) } ?? .null
-    if let until = Verifier(token: file).backoffEnd(), until > now { object["backoff_until"] = .number(until) }
+    if let until = Verifier(token: file).backoffEnd(at: now), until > now { object["backoff_until"] = .number(until) }
     if let limit = file.rateLimit {
       object["rate_limit"] = .object([
         "attempts": .number(limit.attempts), "seconds": .number(limit.interval),
@@ -93,7 +93,7 @@ struct StatusReport {
     }
     if let failures = file.failures {
       var line = "wrong codes:     \(failures.count) in a row"
-      if let until = Verifier(token: file).backoffEnd(), until > now {
+      if let until = Verifier(token: file).backoffEnd(at: now), until > now {
         line += "; next attempt in \(until - now) s with the default back-off (otpctl unlock clears it)"
       }
       lines.append(line)

@@ -34,7 +34,8 @@ struct Verify: ParsableCommand {
   func run() throws {
     try reportingErrors {
       let target = try Target.resolve(targetOptions)
-      let answer = Array(code.utf8.filter { $0 != UInt8(ascii: " ") })
+      var answer = Array(code.utf8.filter { $0 != UInt8(ascii: " ") })
+      defer { SensitiveBytes.wipe(&answer) }
       let now = System.now
       let update: SecretFileStore.Update<Verdict>
       do throws(StoreError) {

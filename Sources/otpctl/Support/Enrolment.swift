@@ -23,7 +23,8 @@ enum Enrolment {
   /// the order the google-authenticator CLI writes them. A SHA1 / 6-digit
   /// file has no DIGITS or ALGORITHM line, so GA's module reads it too.
   static func makeSecretFile(_ settings: EnrolmentSettings) throws(CLIError) -> SecretFile {
-    let secret = SensitiveBytes(try randomBytes(settings.algorithm.digestLength))
+    var key = try randomBytes(settings.algorithm.digestLength)
+    let secret = SensitiveBytes(consuming: &key)
     var codes: [UInt32] = []
     while codes.count < settings.scratchCodes {
       let code = try randomScratchCode()

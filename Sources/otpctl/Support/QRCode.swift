@@ -1,8 +1,6 @@
 import CPNG
 import CQRencode
-#if canImport(Glibc)
-import Glibc
-#endif
+import OTPCore
 
 /// A QR code symbol made by libqrencode (a well-kept encoder; hand-writing
 /// one would be a place for bugs that only a phone camera finds).
@@ -57,10 +55,12 @@ struct QRCode {
   }
 
   /// An 8-bit greyscale PNG through libpng's simplified API, with the
-  /// 4-module quiet zone the standard asks for.
-  func pngData(scale: Int = 8, quietZone: Int = 4) throws(CLIError) -> [UInt8] {
+  /// 4-module quiet zone the standard asks for. The image holds the secret:
+  /// the pixels are wiped, and the PNG comes back in bytes that wipe themselves.
+  func pngData(scale: Int = 8, quietZone: Int = 4) throws(CLIError) -> SensitiveBytes {
     let side = (width + 2 * quietZone) * scale
     var pixels = [UInt8](repeating: 255, count: side * side)
+    defer { SensitiveBytes.wipe(&pixels) }
     for y in 0..<width {
       for x in 0..<width where modules[y][x] {
         for dy in 0..<scale {
@@ -74,60 +74,18 @@ struct QRCode {
     image.width = UInt32(side)
     image.height = UInt32(side)
     image.format = UInt32(PNG_FORMAT_GRAY)
+    defer { png_image_free(&image) }
     var size = 0
     guard png_image_write_to_memory(&image, nil, &size, 0, pixels, Int32(side), nil) != 0, size > 0 else {
       throw CLIError(.ioError, "cannot encode the PNG")
     }
-    var output = [UInt8](repeating: 0, count: size)
-    let written = output.withUnsafeMutableBytes { buffer in
-      png_image_write_to_memory(&image, buffer.baseAddress, &size, 0, pixels, Int32(side), nil)
+    let png = SensitiveBytes(capacity: size)
+    var written: Int32 = 0
+    png.fill { buffer in
+      written = png_image_write_to_memory(&image, buffer.baseAddress, &size, 0, pixels, Int32(side), nil)
+      return written != 0 ? size : 0
     }
-    png_image_free(&image)
     guard written != 0 else { throw CLIError(.ioError, "cannot encode the PNG") }
-    return Array(output.prefix(size))
-  }
-}
-
-enum PrivateFile {
-  /// Writes a file only its owner can read (a QR code holds the secret):
-  /// a new file beside the path, then a rename over it, so neither a symlink
-  /// nor a hard link at the path can redirect or truncate another file.
-  static func write(_ data: [UInt8], to path: String) throws(CLIError) {
-    let directory = path.lastIndex(of: "/").map { String(path[...$0]) } ?? "./"
-    // An unpredictable name, so no one can place a file there first.
-    let suffix = try Enrolment.randomBytes(4).map { String($0, radix: 16) }.joined()
-    let temporary = directory + ".otpctl-\(suffix).tmp"
-    let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
-    guard descriptor >= 0 else { throw failure(path, errno) }
-    var ok = fchmod(descriptor, 0o600) == 0
-    data.withUnsafeBytes { buffer in
-      var offset = 0
-      while ok, offset < buffer.count, let base = buffer.baseAddress {
-        let count = Glibc.write(descriptor, base + offset, buffer.count - offset)
-        if count < 0 && errno == EINTR { continue }
-        if count <= 0 { ok = false } else { offset += count }
-      }
-    }
-    ok = ok && fsync(descriptor) == 0
-    let writeError = errno
-    close(descriptor)
-    guard ok else {
-      unlink(temporary)
-      throw failure(path, writeError)
-    }
-    var info = stat()
-    if lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFLNK {
-      unlink(temporary)
-      throw CLIError(.ioError, "\(path): is a symbolic link; not writing through it")
-    }
-    guard rename(temporary, path) == 0 else {
-      let renameError = errno
-      unlink(temporary)
-      throw failure(path, renameError)
-    }
-  }
-
-  private static func failure(_ path: String, _ code: Int32) -> CLIError {
-    CLIError(code == EACCES || code == EPERM ? .permission : .ioError, "\(path): cannot write (\(String(cString: strerror(code))))")
+    return png
   }
 }

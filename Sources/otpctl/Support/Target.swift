@@ -69,10 +69,10 @@ struct Target {
       name = caller.name
     }
     guard UserName.isValid(name) else {
-      throw CLIError(.usage, "invalid user name \"\(String(decoding: name, as: UTF8.self))\"")
+      throw CLIError(.usage, "invalid user name \"\(ASCII.string(name))\"")
     }
     guard let user = UserDatabase.lookup(name: name) else {
-      throw CLIError(.unknownUser, "no such user: \(String(decoding: name, as: UTF8.self))")
+      throw CLIError(.unknownUser, "no such user: \(ASCII.string(name))")
     }
     guard callerUID == 0 || user.account.uid == callerUID else {
       throw CLIError(.permission, "only root can manage another user's secret (\(user.nameText))")

@@ -50,6 +50,20 @@ final class PAMSession {
     return String(cString: value)
   }
 
+  /// Calls the module's `pam_sm_authenticate` directly on this session's
+  /// handle, with any number of arguments: libpam itself cuts a stack line
+  /// at 1,024 bytes, so a longer argument list can only be given this way.
+  func callModuleDirectly(arguments: [String]) throws -> PAMStatus {
+    let module = try #require(dlopen(try ModuleUnderTest.requirePath(), RTLD_NOW), "dlopen failed")
+    defer { dlclose(module) }
+    typealias Entry = @convention(c) (OpaquePointer?, Int32, Int32, UnsafeMutablePointer<UnsafePointer<CChar>?>?) -> Int32
+    let symbol = try #require(dlsym(module, "pam_sm_authenticate"))
+    let entry = unsafeBitCast(symbol, to: Entry.self)
+    var copies = arguments.map { UnsafePointer<CChar>(strdup($0)) }
+    defer { copies.forEach { free(UnsafeMutableRawPointer(mutating: $0)) } }
+    return PAMStatus(copies.withUnsafeMutableBufferPointer { entry(handle, 0, Int32(arguments.count), $0.baseAddress) })
+  }
+
   /// `pam_end`; libpam unloads (dlcloses) the modules here.
   func end(status: Int32 = PAM_SUCCESS) {
     guard let handle else { return }

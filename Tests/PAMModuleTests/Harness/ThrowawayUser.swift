@@ -36,12 +36,16 @@ struct ThrowawayUser: Sendable {
     }
   }
 
-  /// Writes a file in the home directory, owned by `owner` (default: the user).
+  /// Writes a file in the home directory, owned by `owner` (default: the
+  /// user) and `group` (default: the owner's).
   @discardableResult
-  func writeHomeFile(_ name: String, _ contents: String, mode: mode_t = 0o600, owner: uid_t? = nil) throws -> String {
+  func writeHomeFile(
+    _ name: String, _ contents: String, mode: mode_t = 0o600, owner: uid_t? = nil, group: gid_t? = nil
+  ) throws -> String {
     let path = "\(home)/\(name)"
     try #require(FileManager.default.createFile(atPath: path, contents: Data(contents.utf8)), "cannot write \(path)")
-    try #require(chown(path, owner ?? uid, owner == nil ? gid : 0) == 0, "chown \(path): errno \(errno)")
+    let fileGroup = group ?? (owner == nil ? gid : 0)
+    try #require(chown(path, owner ?? uid, fileGroup) == 0, "chown \(path): errno \(errno)")
     try #require(chmod(path, mode) == 0, "chmod \(path): errno \(errno)")
     return path
   }

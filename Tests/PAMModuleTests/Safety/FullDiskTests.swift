@@ -2,11 +2,12 @@ import Foundation
 import Testing
 
 extension SyslogTests {
-  /// The secret file on a file system that is full, or read-only: a right
-  /// code whose new state cannot be saved is refused with the cause in the
-  /// log (PAM_AUTHINFO_UNAVAIL), or let in under `allow_readonly` (but never
-  /// a scratch code, which could not be crossed off). The file is left byte
-  /// for byte as it was, with no temporary file beside it.
+  /// The secret file on a file system that is full, or read-only: a code
+  /// whose new state cannot be saved, right or wrong, is refused with the
+  /// cause in the log (PAM_AUTHINFO_UNAVAIL), or, if right, let in under
+  /// `allow_readonly` when it is a TOTP code (never a scratch or HOTP code,
+  /// which could not be crossed off). The file is left byte for byte as it
+  /// was, with no temporary file beside it.
   struct FullDiskTests {
     enum Fault: String, CaseIterable, Sendable {
       case full = "no space left on device"
@@ -20,6 +21,11 @@ extension SyslogTests {
       case scratchCodeAllowReadonly
       /// HOTP: the counter must move on.
       case hotp
+      case hotpAllowReadonly
+      /// A wrong code ends like a right one: a broken disk tells no one
+      /// which code was right.
+      case wrongCode
+      case wrongCodeAllowReadonly
     }
 
     @Test(arguments: Fault.allCases, Login.allCases)
@@ -28,7 +34,7 @@ extension SyslogTests {
         var token = TestToken()
         token.options = ["DISALLOW_REUSE"]
         token.scratchCodes = [31_415_926]
-        if login == .hotp { token.hotpCounter = 1 }
+        if login == .hotp || login == .hotpAllowReadonly { token.hotpCounter = 1 }
         let file = "\(mount.path)/nobody"
         try #require(FileManager.default.createFile(atPath: file, contents: Data(token.fileText.utf8), attributes: [.posixPermissions: 0o600]))
         let before = try #require(FileManager.default.contents(atPath: file))
@@ -36,9 +42,11 @@ extension SyslogTests {
           switch login {
           case .totp, .totpAllowReadonly: token.code(at: TOTPClock.freshStep(period: token.period))
           case .scratchCodeAllowReadonly: "31415926"
-          case .hotp: token.code(counter: 1)
+          case .hotp, .hotpAllowReadonly: token.code(counter: 1)
+          case .wrongCode, .wrongCodeAllowReadonly: TestToken().code(at: TOTPClock.freshStep(period: token.period))
           }
-        let options = ["secret=\(mount.path)/${USER}"] + (login == .totp || login == .hotp ? [] : ["allow_readonly"])
+        let withoutAllowReadonly: [Login] = [.totp, .hotp, .wrongCode]
+        let options = ["secret=\(mount.path)/${USER}"] + (withoutAllowReadonly.contains(login) ? [] : ["allow_readonly"])
         switch fault {
         case .full: try mount.fill()
         case .readOnly: try mount.remount(readOnly: true)

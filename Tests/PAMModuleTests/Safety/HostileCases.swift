@@ -142,7 +142,7 @@ extension HostileCase {
       try $0.enrol(extraLines: ["\" WINDOW_SIZE 3", "\" WINDOW_SIZE 17"])
       return $0.attempt()
     },
-    HostileCase("unknown option", unavailable, "unknown option \"NO_SUCH_OPTION\"") {
+    HostileCase("unknown option", unavailable, "unknown option %22NO_SUCH_OPTION%22") {
       try $0.enrol(extraLines: ["\" NO_SUCH_OPTION 1"])
       return $0.attempt()
     },
@@ -243,6 +243,20 @@ extension HostileCase {
     },
     HostileCase("user that does not exist", refused, "unknown user") {
       HostileAttempt(options: [$0.secrets.option], user: "pamotp-no-such-user", replies: [.answer($0.code)])
+    },
+    // GA looks every user up: a file at the path a name expands to does not
+    // make the name an account.
+    HostileCase("a name that is no account, with a root-owned file at its path", refused, "unknown user") { scene in
+      try scene.secrets.enrol("pamotp-ghost", scene.token)
+      return HostileAttempt(options: [scene.secrets.option], user: "pamotp-ghost", replies: [.answer(scene.code)])
+    },
+    // A file name holds at most 255 bytes: a longer name is refused as a
+    // name, not met later as an error of the file system.
+    HostileCase("user name of 255 bytes", refused, "unknown user") {
+      HostileAttempt(options: [$0.secrets.option], user: String(repeating: "n", count: 255), replies: [.answer($0.code)])
+    },
+    HostileCase("user name of 256 bytes", refused, "invalid user name") {
+      HostileAttempt(options: [$0.secrets.option], user: String(repeating: "n", count: 256), replies: [.answer($0.code)])
     },
   ]
 

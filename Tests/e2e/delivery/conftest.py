@@ -7,14 +7,21 @@ sendmail, to a real SMTP server on loopback (aiosmtpd). SMS goes through
 scripts/deliver-sms to an HTTP server on loopback. The codes are read
 from what arrives there, as a user would read them.
 
+What the user sees is the same for everyone: the prompt `Verification
+code: `, and after an empty answer one line saying a code is on its way
+if there is an address. Whether a code went out, and why not, is only in
+the log, so the tests read the log lines and the mailbox for that.
+
 - sshd: Debian's /etc/pam.d/sshd with pam.d/password-then-code applied
-  and deliver= on both pam_otp lines; the code from the mail logs in and the command runs; the mail is
+  and deliver= on both pam_otp lines; the code from the mail logs in and
+  the command runs; the mail is
   addressed to the user and the secret file holds only a salted hash of
-  the code; a wrong password sends no mail.
-- pamtester (under pam_wrapper, one prompt at a time): expiry, resend,
-  max_sends, failed deliveries (mail server down, a program that fails,
-  one that hangs, one in an unsafe place), the SMS example, a user with
-  an app and an address, single use.
+  the code; a wrong password sends no mail and shows the same words.
+- pamtester (under pam_wrapper, one prompt at a time): the code sent at
+  the start, expiry, resend, max_sends, the same words for every user,
+  failed deliveries (mail server down, a program that fails, one that
+  hangs, one in an unsafe place), slow ones (the prompt does not wait),
+  the SMS example, a user with an app and an address, single use.
 - Every test: neither a code, a full address nor the SMS token appears in
   any syslog line (the masked address may); log lines say what failed."""
 
@@ -25,7 +32,7 @@ from pathlib import Path
 
 import pytest
 
-from delivery_support import MAIL_FROM, Recipient, SMS_SENDER, SUBJECT, Services
+from delivery_support import MAIL_FROM, Recipient, SMS_SENDER, SUBJECT, Services, TracingProgram
 from rigs.accounts import enrolled
 from rigs.delivery_programs import ProgramDirectory, preserved_etc_pam_otp, write_setting_file
 from rigs.http_sink import HttpSink
@@ -117,8 +124,28 @@ def enrol(users, otpctl, known_addresses):
     return make
 
 
+@pytest.fixture
+def app_only(users, otpctl):
+    """app_only(): a user enrolled with an app and no delivery address."""
+    return lambda: enrolled(users, otpctl, prefix="otpdl")
+
+
+@pytest.fixture
+def tracing(programs, known_codes):
+    """tracing(NAME, sleep=…, status=…, code_at=…): a TracingProgram; the
+    codes the test reads from it are checked against the log too."""
+    return lambda name, **options: TracingProgram(programs, name, known_codes=known_codes, **options)
+
+
+@pytest.fixture
+def known_codes() -> list:
+    """Codes a test learnt other than from the mail server or the gateway
+    (from its own delivery program), for the log check."""
+    return []
+
+
 @pytest.fixture(autouse=True)
-def log_holds_no_code_and_no_address(request, known_addresses):
+def log_holds_no_code_and_no_address(request, known_addresses, known_codes):
     """After every test: no syslog line of the test holds a delivered code,
     a full address or the SMS token. The codes are every one the mail
     server and the gateway ever received, read as the user reads them."""
@@ -130,7 +157,7 @@ def log_holds_no_code_and_no_address(request, known_addresses):
     sink.clear()
     yield
     text = sink.text(settle=0.1)
-    watched = list(known_addresses)
+    watched = list(known_addresses) + list(known_codes)
     if "smtp" in request.fixturenames:
         watched += [code_in_mail(message) for message in request.getfixturevalue("smtp").all_messages()]
     if "sms_gateway" in request.fixturenames:

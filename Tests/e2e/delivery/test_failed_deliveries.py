@@ -1,4 +1,7 @@
-"""Codes by e-mail or SMS: deliveries that fail refuse the login cleanly."""
+"""Codes by e-mail or SMS: deliveries that fail. The user hears nothing of
+it (the login goes on as for anyone); the code that was not delivered is
+discarded before the next answer is judged, so it never works; the log
+says why; and the module leaves no process behind."""
 
 import os
 import re
@@ -6,34 +9,67 @@ import secrets
 import stat
 import time
 
-from delivery_support import log_line, not_sent, refused_before_the_prompt
+from delivery_support import (ON_ITS_WAY, PROMPT, delivery_failed, logged_exactly, no_process_left, refused,
+                              shown)
 from rigs import processes
 from rigs.sent_codes import sent_code_record
 
 
-
-def test_mail_server_down_refuses_the_login(services, deliver_email, smtp, enrol, syslog):
+def test_mail_server_down_discards_the_code_and_the_login_goes_on(services, deliver_email, smtp, enrol, syslog):
     service = services.add(f"deliver={deliver_email}")
     user = enrol("email")
     with smtp.down(), services.talk(service, user.name) as talk:
+        talk.expect(PROMPT)
+        talk.answer("")  # the first code failed: a new one may be sent at once, and fails too
+        talk.expect(PROMPT)
+        talk.answer("123456")
         result = talk.finish()
-    refused_before_the_prompt(result)
-    # The code that never arrived is not left usable.
+    assert not result.authenticated, result
+    assert shown(result) == [PROMPT, ON_ITS_WAY, PROMPT], result
+    no_process_left(result)
+    # The codes that never arrived are not left usable.
     assert sent_code_record(user.account.secret_file) is None
-    line = log_line(syslog, f"user={user.name}", f"delivery=email:{user.masked}")
-    assert re.search(r"delivery command exited with status [1-9]\d*$", line), line
-    log_line(syslog, f"user={user.name}", 'result=refused reason="code could not be delivered"')
+    assert smtp.unseen() == []
+    failed = re.compile(re.escape(delivery_failed(user, "delivery command exited with status ")) + r"[1-9]\d*")
+    logged_exactly(syslog, user.name, [failed, failed, refused("wrong code")])
 
 
-def test_a_program_that_exits_non_zero_refuses_the_login(services, programs, enrol, syslog):
-    failing = programs.install("deliver-fails", "#!/bin/sh\n# A gateway that says no.\ncat >/dev/null\nexit 3\n")
-    service = services.add(f"deliver={failing}")
+def test_the_code_of_a_program_that_fails_never_works(services, tracing, enrol, syslog):
+    """The program gets the code and says no (exit 3) a moment later. The
+    code is answered while it still runs: the module waits for it, discards
+    the code, and only then judges the answer. In the next login, after its
+    program has failed again, the first code is no better."""
+    program = tracing("deliver-fails", sleep=2, status=3, code_at="start")
+    service = services.add(f"deliver={program.path}")
     user = enrol("email")
     with services.talk(service, user.name) as talk:
-        result = talk.finish()
-    refused_before_the_prompt(result)
-    assert log_line(syslog, f"user={user.name}", f"delivery=email:{user.masked}").endswith(
-        "delivery command exited with status 3")
+        talk.expect(PROMPT)
+        code = program.code(user.name)
+        # Stored (as a salted hash) before the program's verdict is in.
+        record = sent_code_record(user.account.secret_file)
+        assert record is not None and record.matches(code)
+        assert not program.has(user.name, "exited")
+        talk.answer(code)
+        first = talk.finish()
+        judged = time.time()
+    assert not first.authenticated, "the code of a failed delivery worked: " + first.transcript
+    assert program.when(user.name, "exited") < judged
+    assert shown(first) == [PROMPT], first
+    no_process_left(first)
+    assert sent_code_record(user.account.secret_file) is None
+    program.forget(user.name)
+    with services.talk(service, user.name) as talk:
+        talk.expect(PROMPT)
+        second_code = program.code(user.name)
+        program.wait(user.name, "exited")
+        talk.answer(code)
+        second = talk.finish()
+    assert not second.authenticated, second
+    assert shown(second) == [PROMPT], second
+    assert second_code != code
+    assert sent_code_record(user.account.secret_file) is None
+    failed = delivery_failed(user, "delivery command exited with status 3")
+    logged_exactly(syslog, user.name, [failed, refused("wrong code"), failed, refused("wrong code")])
 
 
 def hanging_program(programs, name: str, body: str):
@@ -43,37 +79,61 @@ def hanging_program(programs, name: str, body: str):
     return programs.install(name, "#!/bin/sh\n" + body.format(duration=duration)), duration
 
 
+def wait_until(condition, timeout: float = 10) -> bool:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+TIMED_OUT = "delivery command ran past its time limit and was killed"
+
+
 def test_a_program_that_hangs_is_killed_at_deliver_timeout(services, programs, enrol, syslog):
     hanging, duration = hanging_program(programs, "deliver-hangs", "cat >/dev/null\nexec sleep {duration}\n")
     service = services.add(f"deliver={hanging}", "deliver_timeout=1")
     user = enrol("email")
     started = time.monotonic()
     with services.talk(service, user.name) as talk:
+        talk.expect(PROMPT)
+        # The prompt did not wait for the program: it is still there to be found.
+        assert wait_until(lambda: processes.with_argument(duration) != []), "the program ended before the prompt"
+        talk.answer("123456")
         result = talk.finish()
     elapsed = time.monotonic() - started
-    refused_before_the_prompt(result)
+    assert not result.authenticated, result
+    assert shown(result) == [PROMPT], result
     assert elapsed < 6, f"the login took {elapsed:.1f} s with deliver_timeout=1"
+    no_process_left(result)
     assert processes.with_argument(duration) == []
-    assert log_line(syslog, f"user={user.name}", f"delivery=email:{user.masked}").endswith(
-        "delivery command ran past its time limit and was killed")
+    assert sent_code_record(user.account.secret_file) is None
+    logged_exactly(syslog, user.name, [delivery_failed(user, TIMED_OUT), refused("wrong code")])
 
 
-def test_a_hanging_program_is_killed_with_its_children(services, programs, enrol):
+def test_a_hanging_program_is_killed_with_its_children(services, programs, enrol, syslog):
     """Delivery programs are scripts that wait for a child (deliver-sms for
     curl, deliver-email for sendmail). At the time limit that child must go
-    too, or it delivers a code that was already discarded, and lives on."""
+    too, or it delivers a code that was already discarded, and lives on.
+    Here the answer comes after the time limit has passed."""
     hanging, duration = hanging_program(programs, "deliver-child-hangs", "cat >/dev/null\nsleep {duration}\n")
     service = services.add(f"deliver={hanging}", "deliver_timeout=1")
     user = enrol("email")
     with services.talk(service, user.name) as talk:
+        talk.expect(PROMPT)
+        time.sleep(1.5)
+        talk.answer("123456")
         result = talk.finish()
-    assert not_sent("by e-mail") in result.transcript and not result.authenticated, result
+    assert not result.authenticated, result
+    assert shown(result) == [PROMPT], result
     # The killed grandchild is adopted by the test's subreaper and shows as a
     # zombie until it reaps it (under sshd, init reaps it): what must not be
     # left is anything still running.
     alive = [process for process in result.leftovers if process["state"] != "Z"]
     assert alive == [], f"processes left running: {alive}"
     assert processes.with_argument(duration) == []
+    logged_exactly(syslog, user.name, [delivery_failed(user, TIMED_OUT), refused("wrong code")])
 
 
 def test_a_program_in_a_directory_others_can_write_is_not_run(services, programs, enrol, syslog):
@@ -88,7 +148,16 @@ def test_a_program_in_a_directory_others_can_write_is_not_run(services, programs
     service = services.add(f"deliver={program}")
     user = enrol("email")
     with services.talk(service, user.name) as talk:
+        talk.expect(PROMPT)
+        talk.answer("")
+        talk.expect(PROMPT)
+        talk.answer("123456")
         result = talk.finish()
-    refused_before_the_prompt(result)
+    assert not result.authenticated, result
+    assert shown(result) == [PROMPT, ON_ITS_WAY, PROMPT], result
+    no_process_left(result)
     assert not marker.exists(), "the program ran"
-    assert "delivery command refused" in log_line(syslog, f"user={user.name}", f"delivery=email:{user.masked}")
+    assert sent_code_record(user.account.secret_file) is None
+    refused_program = delivery_failed(
+        user, f"delivery command refused: {writable}: unsafe directory: is writable by group or others (mode 0777)")
+    logged_exactly(syslog, user.name, [refused_program, refused_program, refused("wrong code")])

@@ -3,31 +3,36 @@
 import json
 import os
 
-from delivery_support import SMS_SENDER, log_line, refused_before_the_prompt, sent_prompt
+from delivery_support import (PROMPT, SENT_CODE_ACCEPTED, SMS_SENDER, delivery_failed, logged_exactly,
+                              no_process_left, refused, sent, shown)
 from rigs import processes
-from rigs.sent_codes import code_in_sms
+from rigs.sent_codes import code_in_sms, sent_code_record
 
 
-def test_sms_example_posts_the_code_with_the_token_in_a_header(services, deliver_sms, sms_gateway, sms_token, enrol):
+def test_sms_example_posts_the_code_with_the_token_in_a_header(services, deliver_sms, sms_gateway, sms_token, enrol,
+                                                                syslog):
     service = services.add(f"deliver={deliver_sms}")
     user = enrol("sms")
     with services.talk(service, user.name) as talk:
+        talk.expect(PROMPT)
         assert sms_gateway.received.wait(15), "no request reached the gateway"
         # The gateway holds its answer back: curl is still running now.
         curls = processes.running("curl", under=talk.child.pid)
         leaks = processes.showing(sms_token)
-        talk.expect(sent_prompt(user.masked, "by SMS"))
         [request] = sms_gateway.requests
         sms = json.loads(request.body)
         talk.answer(code_in_sms(sms["text"]))
         result = talk.finish()
     assert result.authenticated, result
+    assert shown(result) == [PROMPT], result
+    no_process_left(result)
     assert curls and all(arguments[-2:] == ["--config", "-"] for arguments in curls), curls
     assert leaks == [], f"the token is visible in /proc: {leaks}"
     assert request.headers["authorization"] == f"Bearer {sms_token}"
     assert request.headers["content-type"] == "application/json"
     assert sms["to"] == user.address and sms["from"] == SMS_SENDER
     assert sms_token not in request.path
+    logged_exactly(syslog, user.name, [sent(user, "by SMS"), SENT_CODE_ACCEPTED])
 
 
 def test_sms_settings_readable_by_others_are_refused(services, deliver_sms, sms_gateway, sms_token, enrol, syslog):
@@ -35,9 +40,15 @@ def test_sms_settings_readable_by_others_are_refused(services, deliver_sms, sms_
     service = services.add(f"deliver={deliver_sms}")
     user = enrol("sms")
     with services.talk(service, user.name) as talk:
+        talk.expect(PROMPT)
+        talk.answer("123456")
         result = talk.finish()
-    refused_before_the_prompt(result, "by SMS")
+    assert not result.authenticated, result
+    assert shown(result) == [PROMPT], result
+    no_process_left(result)
     assert sms_gateway.requests == []
+    assert sent_code_record(user.account.secret_file) is None
     # deliver-sms exits 78 (EX_CONFIG) for settings it will not trust.
-    assert log_line(syslog, f"user={user.name}", f"delivery=sms:{user.masked}").endswith(
-        "delivery command exited with status 78")
+    logged_exactly(syslog, user.name, [
+        delivery_failed(user, "delivery command exited with status 78"), refused("wrong code"),
+    ])

@@ -1,10 +1,12 @@
-"""Codes by e-mail or SMS: a real sshd: the code from the mail logs in."""
+"""Codes by e-mail or SMS: a real sshd: the code from the mail logs in, and
+a wrong password (the decoy line) sends nothing and shows the same words."""
 
 from pathlib import Path
 
 import pytest
 
-from delivery_support import COMMAND, MAIL_FROM, Recipient, SUBJECT, sent_prompt
+from delivery_support import (COMMAND, MAIL_FROM, ON_ITS_WAY, PROMPT, SENT_CODE_ACCEPTED, SUBJECT, TOO_SOON,
+                              Recipient, logged_exactly, sent)
 from rigs.debian import debian_stack
 from rigs.pamstack import module_field
 from rigs.sent_codes import appears, code_in_mail, sent_code_record
@@ -28,15 +30,38 @@ def mail_sshd(module_path, deliver_email, tmp_path_factory):
         yield server
 
 
-def as_ssh_shows(text: str) -> str:
-    """ssh prints a prompt's non-ASCII bytes as \\ooo in the C locale (the rig's)."""
-    return "".join(chr(byte) if byte < 0x80 else f"\\{byte:03o}" for byte in text.encode())
+assert PROMPTS["Verification code: "] == "code" and PROMPT == "Verification code: "
 
 
-def ssh_login(server, recipient: Recipient, known_hosts: Path) -> SshSession:
-    session = SshSession(server.port, recipient.name, COMMAND, known_hosts)
-    session.prompts = {**PROMPTS, as_ssh_shows(sent_prompt(recipient.masked)): "sent"}
-    return session
+class Login:
+    """One ssh login, prompt by prompt, keeping what ssh showed with each
+    prompt (sshd puts PAM's messages in front of the next prompt)."""
+
+    def __init__(self, server, recipient: Recipient, known_hosts: Path):
+        self.session = SshSession(server.port, recipient.name, COMMAND, known_hosts)
+        # ssh puts "(USER@HOST) " in front of each line of a keyboard-interactive prompt.
+        self.origin = f"({recipient.name}@127.0.0.1) "
+        self.shown = []
+
+    def next_prompt(self):
+        kind = self.session.next_prompt()
+        if kind is not None:
+            for line in self.session.child.before.replace("\r", "\n").split("\n"):
+                line = line.removeprefix(self.origin)
+                if line:
+                    self.shown.append(line)
+            self.shown.append(kind)
+        return kind
+
+    def answer(self, text: str):
+        self.session.answer(text)
+
+    def close(self):
+        self.session.close()
+
+    @property
+    def attempt(self):
+        return self.session.attempt
 
 
 def explain(attempt, server) -> str:
@@ -44,26 +69,27 @@ def explain(attempt, server) -> str:
 
 
 class TestSshLoginByMail:
-    def test_the_code_from_the_mail_logs_in(self, mail_sshd, smtp, enrol, tmp_path):
+    def test_the_code_from_the_mail_logs_in(self, mail_sshd, smtp, enrol, tmp_path, syslog):
         user = enrol("email")
-        session = ssh_login(mail_sshd, user, tmp_path / "known_hosts")
+        login = Login(mail_sshd, user, tmp_path / "known_hosts")
         try:
-            assert session.next_prompt() == "password", explain(session.attempt, mail_sshd)
-            session.answer(user.account.password)
-            # The code was sent before this prompt, which names the masked address.
-            assert session.next_prompt() == "sent", explain(session.attempt, mail_sshd)
+            assert login.next_prompt() == "password", explain(login.attempt, mail_sshd)
+            login.answer(user.account.password)
+            # The code was sent at the start of pam_otp's turn, without a word.
+            assert login.next_prompt() == "code", explain(login.attempt, mail_sshd)
             [mail] = smtp.take()
             code = code_in_mail(mail)
             # Only a salted hash of the code is kept, never the code.
             record = sent_code_record(user.account.secret_file)
             assert record is not None and record.matches(code)
             assert not appears(code, user.account.secret_file.read_text())
-            session.answer(code)
-            assert session.next_prompt() is None
+            login.answer(code)
+            assert login.next_prompt() is None
         finally:
-            session.close()
-        attempt = session.attempt
+            login.close()
+        attempt = login.attempt
         assert attempt.succeeded, explain(attempt, mail_sshd)
+        assert login.shown == ["password", "code"], login.shown
         assert f"remote:{user.name}" in attempt.output
         assert mail["To"] == user.address and mail["X-RcptTo"] == user.address
         assert mail["From"] == MAIL_FROM and mail["Subject"] == SUBJECT
@@ -72,21 +98,47 @@ class TestSshLoginByMail:
         assert smtp.unseen() == []
         # Used: the record is gone.
         assert sent_code_record(user.account.secret_file) is None
+        logged_exactly(syslog, user.name, [sent(user), SENT_CODE_ACCEPTED])
 
-    def test_a_wrong_password_sends_no_mail(self, mail_sshd, smtp, enrol, tmp_path):
+    def test_a_wrong_password_sends_no_mail_and_shows_what_a_right_one_does(self, mail_sshd, smtp, enrol, tmp_path,
+                                                                             syslog):
+        """A user without an app and with an address: with a wrong password
+        the decoy line prompts, answers Enter with the same words, refuses,
+        and sends nothing; with the right one the real line does the same
+        up to the code, which logs in."""
         user = enrol("email")
         before = user.account.secret_file.read_bytes()
-        session = ssh_login(mail_sshd, user, tmp_path / "known_hosts")
+        wrong = Login(mail_sshd, user, tmp_path / "known_hosts")
         try:
-            assert session.next_prompt() == "password"
-            session.answer("not-" + user.account.password)
-            # The decoy line shows the same prompt, and sends nothing.
-            assert session.next_prompt() == "sent", explain(session.attempt, mail_sshd)
-            session.answer("123456")
-            assert session.next_prompt() is None
+            assert wrong.next_prompt() == "password"
+            wrong.answer("not-" + user.account.password)
+            assert wrong.next_prompt() == "code", explain(wrong.attempt, mail_sshd)
+            wrong.answer("")
+            assert wrong.next_prompt() == "code", explain(wrong.attempt, mail_sshd)
+            wrong.answer("123456")
+            assert wrong.next_prompt() is None
         finally:
-            session.close()
-        assert not session.attempt.succeeded
-        assert "remote:" not in session.attempt.output
+            wrong.close()
+        assert not wrong.attempt.succeeded
+        assert "remote:" not in wrong.attempt.output
         assert smtp.unseen() == []
         assert user.account.secret_file.read_bytes() == before
+        right = Login(mail_sshd, user, tmp_path / "known_hosts")
+        try:
+            assert right.next_prompt() == "password"
+            right.answer(user.account.password)
+            assert right.next_prompt() == "code", explain(right.attempt, mail_sshd)
+            right.answer("")
+            assert right.next_prompt() == "code", explain(right.attempt, mail_sshd)
+            [mail] = smtp.take()
+            right.answer(code_in_mail(mail))
+            assert right.next_prompt() is None
+        finally:
+            right.close()
+        assert right.attempt.succeeded, explain(right.attempt, mail_sshd)
+        assert wrong.shown == right.shown == ["password", "code", ON_ITS_WAY, "code"], (wrong.shown, right.shown)
+        assert smtp.unseen() == []
+        logged_exactly(syslog, user.name, [
+            'result=decoy reason="earlier module failed" real_line="refused: wrong code" prompted=yes',
+            sent(user), TOO_SOON, SENT_CODE_ACCEPTED,
+        ])

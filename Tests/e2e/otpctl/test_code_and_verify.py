@@ -9,8 +9,10 @@ import pyotp
 import pytest
 
 from otpctl_support import (
+    EXIT_DATA,
     EXIT_OK,
     EXIT_REFUSED,
+    EXIT_USAGE,
     SecretFileText,
     assert_fails,
     home_file,
@@ -36,6 +38,36 @@ def test_code_at_a_time_matches_oathtool(enroll, otpctl, algorithm, digits, peri
         result = otpctl("code", enrolled.name, "--at", at)
         assert result.returncode == EXIT_OK, result.stderr
         assert result.stdout == oathtool_totp(secret, at, algorithm, digits, period) + "\n", at
+
+
+@pytest.mark.parametrize("at", ["-9223372036854775808", "9223372036854775807", "-1", "1000000000000"])
+def test_code_at_a_time_no_secret_file_holds_is_a_usage_error(enroll, otpctl, at):
+    # With 1 s steps and a skew, the largest time once overflowed the step
+    # arithmetic: a crash (SIGILL) instead of an error.
+    enrolled = enroll("--period", "1")
+    add_time_skew(enrolled, 5)
+    assert_fails(otpctl("code", enrolled.name, f"--at={at}"), EXIT_USAGE, "--at must be a time between 0 and 999999999999")
+
+
+def add_time_skew(enrolled, skew):
+    lines = enrolled.path.read_bytes().split(b"\n")
+    lines.insert(1, b'" TIME_SKEW %d' % skew)
+    enrolled.path.write_bytes(b"\n".join(lines))
+
+
+def test_code_at_the_last_time_with_the_largest_skew_matches_oathtool(enroll, otpctl):
+    enrolled = enroll()
+    add_time_skew(enrolled, 1_000_000)
+    at = 999_999_999_999
+    result = otpctl("code", enrolled.name, "--at", at)
+    assert result.returncode == EXIT_OK, result.stderr
+    assert result.stdout == oathtool_totp(enrolled.file.secret, (at // 30 + 1_000_000) * 30) + "\n"
+
+
+def test_code_before_the_first_step_is_an_error(enroll, otpctl):
+    enrolled = enroll()
+    add_time_skew(enrolled, -1_000_000)
+    assert_fails(otpctl("code", enrolled.name, "--at", 0), EXIT_DATA, "before the first code")
 
 
 def test_code_without_a_time_is_the_current_code(enroll, otpctl):
@@ -71,7 +103,8 @@ def test_verify_accepts_a_totp_code_once(enroll, otpctl):
 
 
 def test_concurrent_verifies_accept_a_code_once(enroll, otpctl_path):
-    # design.md: two concurrent logins can never both accept the same TOTP step.
+    # The file is locked while a code is checked and the used step recorded, so
+    # two concurrent checks can never both accept the same TOTP step.
     enrolled = enroll("--no-rate-limit")
     code = oathtool_totp(enrolled.file.secret, int(time.time()))
     processes = [

@@ -46,8 +46,8 @@ def test_root_enrols_a_user_into_a_root_only_file(users, otpctl):
 
 
 def test_default_file_is_what_google_authenticator_writes(enroll):
-    # design.md: GA's format; SHA1/6 digits written without DIGITS/ALGORITHM
-    # lines so GA's own module reads it.
+    # GA's format; SHA1/6 digits written without DIGITS/ALGORITHM lines, so
+    # GA's own module reads it.
     file = enroll().file
     assert BASE32_STRICT.match(file.secret)
     assert len(file.secret_bytes) == 20
@@ -156,7 +156,7 @@ def test_root_enrols_into_the_users_home_file(users, otpctl):
 
 
 def test_secret_file_expands_user_and_home(users, otpctl):
-    # design.md: `~`, ${USER} and ${HOME} expand as in the module's secret= option.
+    # `~`, ${USER} and ${HOME} expand as in the module's secret= option.
     account = users.create()
     result = otpctl("enroll", account.pw_name, "--qr", "none", "--secret-file", "${HOME}/.otp-${USER}")
     assert result.returncode == EXIT_OK, result.stderr

@@ -73,7 +73,8 @@ def test_user_cannot_act_for_another_user(users, otpctl, command):
 
 
 def test_user_cannot_read_their_root_owned_secret(enroll, otpctl):
-    # design.md: a stolen shell must not mint codes for sudo.
+    # The default secret file is root's: a stolen shell of the user must not
+    # read it, or it could mint codes for sudo.
     enrolled = enroll()
     for command in (["code"], ["uri"], ["status"], ["qr"]):
         result = otpctl(*command, user=enrolled.name)

@@ -38,7 +38,8 @@ class Conversation:
     """`pamtester SERVICE USER authenticate` with SERVICE read from
     `service_dir` (a rigs.pamstack.private_service_dir)."""
 
-    def __init__(self, service_dir: Path, service: str, user: str, timeout: float = 15):
+    def __init__(self, service_dir: Path, service: str, user: str, timeout: float = 15,
+                 info_to: Path | None = None):
         descriptor, report = tempfile.mkstemp(prefix="pam-otp-reaper-", suffix=".json")
         os.close(descriptor)
         self.report = Path(report)
@@ -48,6 +49,12 @@ class Conversation:
             f"PAM_WRAPPER_SERVICE_DIR={service_dir}", "PAM_WRAPPER_USE_SYSLOG=1",
             "pamtester", "-v", service, user, "authenticate",
         ]
+        if info_to is not None:
+            # pamtester's conversation (libpam's misc_conv) writes prompts,
+            # PAM_ERROR_MSG and its own lines to stderr, PAM_TEXT_INFO alone
+            # to stdout: with stdout in a file, the terminal shows the first
+            # three and the file holds the informational messages.
+            application = ["sh", "-c", 'exec "$@" >"$0"', str(info_to), *application]
         self.transcript = ""
         self.child = pexpect.spawn(
             sys.executable, [str(REAPER), str(self.report), *application],

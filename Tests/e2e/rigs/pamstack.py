@@ -53,6 +53,14 @@ def with_option_on_last(stack: str, module, option: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def with_options_on_every(stack: str, module, *options: str) -> str:
+    """The stack with OPTIONS added to every line that runs MODULE: the
+    decoy line must be given the same options as the real one."""
+    lines = [f"{line} {' '.join(options)}" if options and module_field(line) == str(module) else line
+             for line in stack.splitlines()]
+    return "\n".join(lines) + "\n"
+
+
 def auth_lines(stack: str) -> str:
     """Only the `auth` lines: what `pamtester authenticate` runs, without
     `@include`s that a private service directory does not have."""
@@ -104,13 +112,16 @@ class PamtesterResult:
         return f"PamtesterResult(returncode={self.returncode}, output={self.output!r})"
 
 
-def pamtester(service_dir: Path, service: str, user: str, answers) -> PamtesterResult:
+def pamtester(service_dir: Path, service: str, user: str, answers, extra_environment=None) -> PamtesterResult:
     """`pamtester SERVICE USER authenticate` under pam_wrapper; `answers`
-    are the lines typed at the prompts, in order."""
+    are the lines typed at the prompts, in order. `extra_environment` is
+    added last (another preload such as nss_wrapper: then LD_PRELOAD must
+    name libpam_wrapper.so as well)."""
     environment = dict(os.environ)
     environment.update(
         LD_PRELOAD="libpam_wrapper.so", PAM_WRAPPER="1", PAM_WRAPPER_SERVICE_DIR=str(service_dir)
     )
+    environment.update(extra_environment or {})
     completed = subprocess.run(
         ["pamtester", "-v", service, user, "authenticate"],
         input="".join(f"{answer}\n" for answer in answers),

@@ -156,7 +156,10 @@ class SshSession:
             "-o", "GlobalKnownHostsFile=/dev/null",
             # One keyboard-interactive round: a failure is final, not retried.
             "-o", "NumberOfPasswordPrompts=1",
-            "-o", "LogLevel=ERROR",
+            # The client's default: OpenSSH shows the module's messages (the
+            # reason for a refusal, the warning after a success) at INFO
+            # and above only, as the instruction or banner of the exchange.
+            "-o", "LogLevel=INFO",
         ]
         if identity is None:
             options += ["-o", "PubkeyAuthentication=no", "-o", "PreferredAuthentications=keyboard-interactive"]

@@ -2,6 +2,7 @@ import CShims
 
 #if !PAM_OTP_SINGLE_MODULE
 import OTPCore
+import OTPStore
 #endif
 
 /// The administrator's program that sends a code (`deliver=`): run directly,
@@ -9,6 +10,10 @@ import OTPCore
 /// standard input and only PATH, PAM_USER, PAM_SERVICE and PAM_RHOST in its
 /// environment; killed when it runs past the time limit; its exit status
 /// decides.
+///
+/// It is started, then waited for separately: a login asks its next
+/// question while the program runs, so the time to that question does not
+/// depend on whether a code was sent (the decoy line sends none).
 public struct DeliveryCommand: Sendable {
   public let path: [UInt8]
   /// Seconds.
@@ -38,9 +43,10 @@ public struct DeliveryCommand: Sendable {
     }
   }
 
-  public func send(
+  /// Starts the program with `code` on its standard input.
+  public func start(
     code: [UInt8], to address: DeliveryAddress, environment: [(String, [UInt8])]
-  ) throws(Failure) {
+  ) throws(Failure) -> RunningDelivery {
     try checkProgram()
     var fds: [Int32] = [-1, -1]
     guard fds.withUnsafeMutableBufferPointer({ cshim_pipe($0.baseAddress) }) == 0 else {
@@ -60,15 +66,22 @@ public struct DeliveryCommand: Sendable {
       }
     }
     guard error == 0 else { throw .couldNotStart(SystemError(.spawn, code: error)) }
-    let input = SensitiveBytes(code + [ASCII_NEWLINE])
+    let input = SensitiveBytes(capacity: code.count + 1)
+    input.fill { buffer in
+      for (index, byte) in code.enumerated() { buffer[index] = byte }
+      buffer[code.count] = ASCII_NEWLINE
+      return code.count + 1
+    }
     do throws(SystemError) {
+      // The code and a newline fit in the pipe's buffer: this never waits
+      // for the program to read.
       try input.withUnsafeBytes { bytes throws(SystemError) in try writeEnd.writeAll(bytes) }
     } catch {
       // A broken pipe (the command did not read) is judged by its exit status.
     }
     writeEnd.close()
     readEnd.close()
-    try wait(for: pid)
+    return RunningDelivery(pid: pid, deadline: cshim_monotonic_ns() + Int(timeout) * 1_000_000_000)
   }
 
   /// A regular file owned by root, executable, not writable by group or
@@ -97,24 +110,33 @@ public struct DeliveryCommand: Sendable {
       throw .unsafeProgram(error)
     }
   }
+}
 
-  private func wait(for pid: pid_t) throws(Failure) {
-    let deadline = cshim_monotonic_ns() + Int(timeout) * 1_000_000_000
+/// A delivery program that was started and has not been waited for.
+public struct RunningDelivery: Sendable {
+  let pid: pid_t
+  /// CLOCK_MONOTONIC nanoseconds at which it is killed.
+  let deadline: Int
+
+  /// Waits for the program until its deadline, killing it (with everything
+  /// it started) past that; succeeds only on exit status 0.
+  public func finish() throws(DeliveryCommand.Failure) {
     var status: Int32 = 0
     var pause = 1_000_000
     while true {
-      let result = waitpid(pid, &status, WNOHANG)
-      if result == pid { break }
-      if result < 0 {
-        if cshim_errno() == EINTR { continue }
+      let result: pid_t
+      do throws(SystemError) {
+        result = try SystemError.retrying(.wait) { waitpid(pid, &status, WNOHANG) }
+      } catch {
         // Someone else (the host's SIGCHLD handler) reaped it: no status to judge.
-        throw .couldNotStart(.last(.wait))
+        throw .couldNotStart(error)
       }
+      if result == pid { break }
       if cshim_monotonic_ns() >= deadline {
         // The whole group: a script's msmtp or curl must not deliver a code
         // the module has given up on.
         _ = kill(-pid, SIGKILL)
-        while waitpid(pid, &status, 0) < 0 && cshim_errno() == EINTR {}
+        _ = try? SystemError.retrying(.wait) { waitpid(pid, &status, 0) }
         throw .timedOut
       }
       cshim_sleep_ns(pause)
