@@ -11,9 +11,10 @@ import OTPStore
 /// environment; killed when it runs past the time limit; its exit status
 /// decides.
 ///
-/// It is started, then waited for separately: a login asks its next
-/// question while the program runs, so the time to that question does not
-/// depend on whether a code was sent (the decoy line sends none).
+/// It is started, and never waited for: a login goes on while the program
+/// runs, looks at it without waiting after each answer, and ends it if it
+/// still runs when the login is over. So no answer and no result takes
+/// longer because a code was sent (the decoy line sends none).
 public struct DeliveryCommand: Sendable {
   public let path: [UInt8]
   /// Seconds.
@@ -31,6 +32,8 @@ public struct DeliveryCommand: Sendable {
     case exited(status: Int32)
     case killedBySignal
     case timedOut
+    /// Still running when the login ended.
+    case stoppedWithTheLogin
 
     public var description: String {
       switch self {
@@ -39,6 +42,7 @@ public struct DeliveryCommand: Sendable {
       case .exited(let status): "delivery command exited with status \(status)"
       case .killedBySignal: "delivery command was killed by a signal"
       case .timedOut: "delivery command ran past its time limit and was killed"
+      case .stoppedWithTheLogin: "delivery command was still running when the login ended and was killed"
       }
     }
   }
@@ -112,39 +116,55 @@ public struct DeliveryCommand: Sendable {
   }
 }
 
-/// A delivery program that was started and has not been waited for.
+/// A delivery program that was started and has not been reaped.
 public struct RunningDelivery: Sendable {
   let pid: pid_t
-  /// CLOCK_MONOTONIC nanoseconds at which it is killed.
+  /// CLOCK_MONOTONIC nanoseconds after which it is killed.
   let deadline: Int
 
-  /// Waits for the program until its deadline, killing it (with everything
-  /// it started) past that; succeeds only on exit status 0.
-  public func finish() throws(DeliveryCommand.Failure) {
+  public enum State: Sendable {
+    case running
+    /// It exited 0.
+    case delivered
+    case failed(DeliveryCommand.Failure)
+  }
+
+  /// Looks without waiting: reaps the program if it has ended, and kills it
+  /// (with everything it started) once it is past its deadline.
+  public func poll() -> State {
     var status: Int32 = 0
-    var pause = 1_000_000
-    while true {
-      let result: pid_t
-      do throws(SystemError) {
-        result = try SystemError.retrying(.wait) { waitpid(pid, &status, WNOHANG) }
-      } catch {
-        // Someone else (the host's SIGCHLD handler) reaped it: no status to judge.
-        throw .couldNotStart(error)
-      }
-      if result == pid { break }
-      if cshim_monotonic_ns() >= deadline {
-        // The whole group: a script's msmtp or curl must not deliver a code
-        // the module has given up on.
-        _ = kill(-pid, SIGKILL)
-        _ = try? SystemError.retrying(.wait) { waitpid(pid, &status, 0) }
-        throw .timedOut
-      }
-      cshim_sleep_ns(pause)
-      pause = min(pause * 2, 50_000_000)
+    let result: pid_t
+    do throws(SystemError) {
+      result = try SystemError.retrying(.wait) { waitpid(pid, &status, WNOHANG) }
+    } catch {
+      // Someone else (the host's SIGCHLD handler) reaped it: no status to judge.
+      return .failed(.couldNotStart(error))
     }
-    guard cshim_wifexited(status) != 0 else { throw .killedBySignal }
+    guard result == pid else {
+      guard cshim_monotonic_ns() >= deadline else { return .running }
+      kill()
+      return .failed(.timedOut)
+    }
+    guard cshim_wifexited(status) != 0 else { return .failed(.killedBySignal) }
     let code = cshim_wexitstatus(status)
-    guard code == 0 else { throw .exited(status: code) }
+    return code == 0 ? .delivered : .failed(.exited(status: code))
+  }
+
+  /// Ends the program now, with everything it started, and reaps it: the
+  /// login it was started for is over.
+  public func stop() -> State {
+    let state = poll()
+    guard case .running = state else { return state }
+    kill()
+    return .failed(.stoppedWithTheLogin)
+  }
+
+  /// The whole group: a script's msmtp or curl must not deliver a code the
+  /// module has given up on, nor live on after it.
+  private func kill() {
+    _ = CShims.kill(-pid, SIGKILL)
+    var status: Int32 = 0
+    _ = try? SystemError.retrying(.wait) { waitpid(pid, &status, 0) }
   }
 }
 

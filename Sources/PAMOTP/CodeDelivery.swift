@@ -3,15 +3,17 @@ import CPAM
 /// Codes by e-mail or SMS within one login: a fresh code from the kernel's
 /// CSPRNG, its salted hash stored under the lock (the policy decides
 /// whether to send at all), then the administrator's program started
-/// outside the lock and waited for only once the next answer is in. A
-/// program that fails has its code discarded again. In a `decoy` line the
-/// store is rehearsed and nothing is started.
+/// outside the lock. It is never waited for (see `RunningDelivery`): what
+/// becomes of it is logged, and nothing is written, since the decoy line,
+/// which starts nothing, could not do the same work. A code whose program
+/// failed stays stored until it expires; no one but the program knew it.
+/// In a `decoy` line the store is rehearsed and nothing is started.
 struct CodeDelivery {
   let pam: PAMHandle
   let options: ModuleOptions
   let user: [UInt8]
-  /// The program started and not yet waited for, and its code's salt.
-  private var running: (program: RunningDelivery, salt: [UInt8], address: DeliveryAddress)?
+  /// The programs started and not yet reaped, and where each sends.
+  private var running: [(program: RunningDelivery, address: DeliveryAddress)] = []
 
   init(pam: PAMHandle, options: ModuleOptions, user: [UInt8]) {
     self.pam = pam
@@ -22,7 +24,7 @@ struct CodeDelivery {
   mutating func send(
     requested: Bool, store: SecretFileStore, snapshot: SecretFileStore.Snapshot?, policy: LoginPolicy, digits: Int
   ) {
-    guard let command = options.deliveryCommand, running == nil else { return }
+    guard let command = options.deliveryCommand else { return }
     var code: [UInt8]
     let salt: [UInt8]
     do throws(SystemError) {
@@ -58,35 +60,38 @@ struct CodeDelivery {
     do throws(DeliveryCommand.Failure) {
       let program = try DeliveryCommand(path: command, timeout: options.deliveryTimeout)
         .start(code: code, to: address, environment: environment)
-      running = (program, salt, address)
+      running.append((program, address))
     } catch {
-      failed(error, address: address, salt: salt, store: store)
+      failed(error, address: address)
     }
   }
 
-  /// Waits for the program started last, if any.
-  mutating func finish(store: SecretFileStore) {
-    guard let (program, salt, address) = running else { return }
-    running = nil
-    do throws(DeliveryCommand.Failure) {
-      try program.finish()
-      log(LOG_INFO, "code sent \(address.channel.phrase) to \(address.masked)")
-    } catch {
-      failed(error, address: address, salt: salt, store: store)
+  /// Looks at the programs without waiting, after an answer.
+  mutating func poll() {
+    running = running.filter { !report($0.program.poll(), address: $0.address) }
+  }
+
+  /// At the end of the login: each program is reaped, or ended if it still
+  /// runs, so nothing of it outlives the module's call.
+  mutating func stop() {
+    for (program, address) in running { _ = report(program.stop(), address: address) }
+    running = []
+  }
+
+  /// Logs what became of a program; false while it still runs.
+  private func report(_ state: RunningDelivery.State, address: DeliveryAddress) -> Bool {
+    switch state {
+    case .running: return false
+    case .delivered: log(LOG_INFO, "code sent \(address.channel.phrase) to \(address.masked)")
+    case .failed(let error): failed(error, address: address)
     }
+    return true
   }
 
   /// The user hears nothing of it (the same words as after any request);
-  /// the log says why, and the undelivered code stops working.
-  private func failed(_ error: DeliveryCommand.Failure, address: DeliveryAddress, salt: [UInt8], store: SecretFileStore) {
+  /// the log says why.
+  private func failed(_ error: DeliveryCommand.Failure, address: DeliveryAddress) {
     log(LOG_ERR, "delivery=\(address.channel.name):\(address.masked) \(error.description)")
-    do throws(StoreError) {
-      _ = try store.update { file in
-        if file.sentCode?.salt == salt { file.discardSentCode() }
-      }
-    } catch {
-      // The undelivered code stays stored until it expires; no one knows it.
-    }
   }
 
   private func log(_ priority: Int32, _ text: String) {

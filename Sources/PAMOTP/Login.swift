@@ -73,9 +73,8 @@ struct Login {
       return end(conclusion)
     case .converse(let conversation):
       let outcome = converse(conversation)
-      // A program still running past the last answer is waited for (and
-      // killed at its limit) before the module returns.
-      finishDelivery()
+      // Nothing started for this login outlives it.
+      delivery.stop()
       return outcome
     }
   }
@@ -104,9 +103,7 @@ struct Login {
         return .conversationFailed(error)
       }
       prompted = true
-      // A code sent before this prompt must be stored or discarded before
-      // an answer is judged against it.
-      finishDelivery()
+      delivery.poll()
       switch policy.request(for: answer, in: conversation) {
       case .code:
         sendCode(requested: true)
@@ -172,11 +169,6 @@ struct Login {
       return
     }
     delivery.send(requested: requested, store: store, snapshot: found.snapshot, policy: policy, digits: file.effectiveDigits)
-  }
-
-  private mutating func finishDelivery() {
-    guard let store = found.store else { return }
-    delivery.finish(store: store)
   }
 
   /// Refused before any prompt: the reason goes with the refusal.

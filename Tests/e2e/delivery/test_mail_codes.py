@@ -12,7 +12,7 @@ import uuid
 
 from delivery_support import (EXPIRED, MAX_SENDS, MAX_SENDS_LAST_WORKS, ON_ITS_WAY, PROMPT, REPLAYED,
                               SENT_CODE_ACCEPTED, STILL_WORKS, TOO_SOON, events, logged_exactly, no_process_left,
-                              refused, sent, shown)
+                              program_done, refused, sent, shown, wait_for)
 from rigs.codes import totp, wrong_totp
 from rigs.sent_codes import appears, code_in_mail, sent_code_record
 
@@ -264,8 +264,13 @@ def test_enter_gets_the_same_words_for_every_user(services, deliver_email, smtp,
                         (only_app.name, wrong_totp(only_app.secret)), (unenrolled, "123456"), (nobody, "123456")]:
         with services.talk(service, name) as talk:
             talk.expect(PROMPT)
+            # As a person would: the code sent at the start has gone out.
+            assert wait_for(lambda: program_done(deliver_email)), "deliver-email did not end"
             talk.answer("")
             talk.expect(PROMPT)
+            # A program still running when the login ends is stopped: let
+            # the one just started hand its mail over first.
+            assert wait_for(lambda: program_done(deliver_email)), "deliver-email did not end"
             if wrong is None:
                 [mail] = smtp.take()  # sent at the start
                 assert mail["To"] == no_app.address
@@ -293,6 +298,9 @@ def test_a_login_asks_at_most_four_times(services, deliver_email, smtp, enrol, s
     with services.talk(service, user.name) as talk:
         for _ in range(4):
             talk.expect(PROMPT)
+            # The program a request started is running by the next prompt:
+            # let the one mail asked for go out before the next answer.
+            assert wait_for(lambda: program_done(deliver_email)), "deliver-email did not end"
             talk.answer("")
         result = talk.finish()
     assert not result.authenticated, result

