@@ -24,7 +24,8 @@ def with_options_on_pam_otp(stack: str, module: Path, *options) -> str:
 
 @pytest.fixture(scope="module")
 def mail_sshd(module_path, deliver_email, tmp_path_factory):
-    stack = with_options_on_pam_otp(debian_stack("sshd", "password-then-code", module_path), module_path, f"deliver={deliver_email}")
+    stack = with_options_on_pam_otp(debian_stack("sshd", "password-then-code", module_path), module_path,
+                                    f"deliver={deliver_email}")
     server = SshServer(tmp_path_factory.mktemp("sshd-deliver"), stack, authentication_methods="keyboard-interactive")
     with server:
         yield server
