@@ -12,8 +12,9 @@ line. Whoever does not know the password must not learn from what they see
 whether it was right, nor whether the user is enrolled; and the decoy must
 change nothing and send nothing.
 
-Each case runs the auth lines of pam.d/sshd or pam.d/sudo (the module field
-pointed at the build under test, everything else as shipped) through the
+Each case runs the auth lines of Debian's /etc/pam.d/sshd or sudo with the
+recipe pam.d/password-then-code in place of `@include common-auth` (the
+module field pointed at the build under test) through the
 real libpam with a frozen wall clock (rigs/transcript_host.c), for
 
 - one kind of user: enrolled with an app (TOTP, otpctl's defaults); not
