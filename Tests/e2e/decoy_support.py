@@ -258,6 +258,6 @@ class Case:
         code = self.user.code
         return [password, password + code if self.mode == "forward_pass" else code]
 
-    def run(self, password: str, scenario: str) -> Transcript:
+    def run(self, password: str, scenario: str, think_ms: int = 0) -> Transcript:
         return self.host.run(self.stack, self.user.name, self.now, self.answers(password, scenario),
-                             ITEMS[self.stack])
+                             ITEMS[self.stack], think_ms=think_ms)

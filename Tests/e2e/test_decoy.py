@@ -205,7 +205,9 @@ def test_the_recorder_sees_what_the_real_line_sends(pool, make_case, recorder):
     case = make_case("sshd", "no_first_pass", user, deliver=True)
     user.fresh()
     sent_before = len(recorder.sends(user.name))
-    run = case.run(user.password, ENTER_ENTER)
+    # Answered as a person would, after a moment: a program still running
+    # when the login ends is stopped, and this one must have its say first.
+    run = case.run(user.password, ENTER_ENTER, think_ms=300)
     sends = recorder.sends(user.name)[sent_before:]
     assert len(sends) == 1, (sends, str(run))
     _, channel, address, code = sends[0].split(" ")
