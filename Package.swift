@@ -84,7 +84,23 @@ let package = Package(
         "OTPCore", "OTPStore", "CQRencode", "CPNG",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
-      linkerSettings: [.linkedLibrary("qrencode"), .linkedLibrary("png16")]),
+      linkerSettings: [
+        .linkedLibrary("qrencode"), .linkedLibrary("png16"),
+        // The release otpctl carries the Swift runtime and FoundationEssentials
+        // inside it, so it runs on servers without a Swift toolchain (ldd shows
+        // only Debian's libraries). Debug builds stay dynamic: the test
+        // programs that link otpctl's code also load the toolchain's runtime,
+        // and one process must not hold two. -z now and relro: the hardening
+        // Debian expects of a program that root runs.
+        .unsafeFlags(
+          ["-static-stdlib", "-Xlinker", "-z", "-Xlinker", "now", "-Xlinker", "-z", "-Xlinker", "relro"],
+          .when(configuration: .release)),
+        // FoundationEssentials' own static dependencies (the dynamic library
+        // names them itself; its archive cannot).
+        .linkedLibrary("_FoundationCollections", .when(configuration: .release)),
+        .linkedLibrary("_FoundationCShims", .when(configuration: .release)),
+        .linkedLibrary("swiftSynchronization", .when(configuration: .release)),
+      ]),
 
     // Pure logic: RFC vectors, formats, the policy with time injected.
     .testTarget(name: "OTPCoreTests", dependencies: ["OTPCore"]),
@@ -96,5 +112,8 @@ let package = Package(
     .testTarget(name: "otpctlTests", dependencies: ["otpctl"]),
     // Against independent implementations: oathtool, the google-authenticator CLI.
     .testTarget(name: "InteropTests", dependencies: ["OTPCore"]),
+    // The manual pages' sources against the code: every module option in
+    // pam_otp(8), every exit code in otpctl(1).
+    .testTarget(name: "ManPageTests", dependencies: ["OTPCore", "otpctl"]),
   ]
 )

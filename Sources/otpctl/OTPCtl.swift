@@ -1,4 +1,5 @@
 import ArgumentParser
+import OTPCore
 
 @main
 struct OTPCtl: ParsableCommand {
@@ -14,7 +15,7 @@ struct OTPCtl: ParsableCommand {
       67 unknown user; 73 a secret file exists already (use --force);
       74 input/output error; 77 permission denied.
       """,
-    version: "0.1.0",
+    version: PAMOTPVersion.text,
     subcommands: [Enroll.self, Code.self, Verify.self, URI.self, QR.self, Status.self, Deliver.self, Unlock.self, Revoke.self]
   )
 }

@@ -4,11 +4,12 @@ after the right password (the real line answers). An attacker who can tell
 the two apart by the time of the refusal learns whether the password was
 right, so the medians should differ by less than 25%.
 
-The auth lines of pam.d/sshd and pam.d/sudo run as shipped (pam_unix with
-its `nodelay`, and any other line the stack has), with the module field
-pointed at the module under test and `secret=` on both pam_otp lines
-naming the benchmark's file. pam.d/sshd runs in the sshd-like host,
-pam.d/sudo in the bare one. The user has a real password (the system's
+The auth lines an administrator's /etc/pam.d/sshd and sudo have after the
+README's recipe run as shipped: pam.d/password-then-code in place of
+Debian's `@include common-auth`, the stacks' only auth lines (pam_unix with
+its `nodelay`), with the module field pointed at the module under test and
+`secret=` on both pam_otp lines naming the benchmark's file. The sshd
+stack runs in the sshd-like host, the sudo stack in the bare one. The user has a real password (the system's
 hash); the file is what `otpctl enroll` writes by default (RATE_LIMIT 3 30,
 DISALLOW_REUSE, a window of 3, five scratch codes). Every run is a fresh
 process at the same fake second that answers the same wrong code (one that
@@ -27,6 +28,9 @@ import totp
 from fixtures import Secret, ga_file, write_private
 
 SHIPPED = Path(__file__).resolve().parents[2] / "pam.d"
+# The recipe each stack's auth lines come from (Debian's sshd and sudo
+# stacks have no auth lines besides the include it replaces).
+RECIPES = {"sshd": "password-then-code", "sudo": "password-then-code"}
 # Which host each stack's application is: sshd has libcrypto loaded, sudo not.
 STACK_HOSTS = {"sshd": "sshd-like", "sudo": "bare"}
 PASSWORDS = {"decoy": "a wrong password (decoy line)", "real": "the right password (real line)"}
@@ -43,16 +47,17 @@ def otpctl_default_file(secret: Secret) -> str:
 
 
 def shipped_auth_lines(name: str, module: Path, secret_file: Path) -> str:
-    """The auth lines of pam.d/NAME, `pam_otp.so` replaced by MODULE with
-    `secret=SECRET_FILE` added; every other line as shipped."""
+    """The auth lines of the stack NAME (its recipe in pam.d/), `pam_otp.so`
+    replaced by MODULE with `secret=SECRET_FILE` added; every other line as
+    shipped."""
     lines = []
-    for line in (SHIPPED / name).read_text().splitlines():
+    for line in (SHIPPED / RECIPES[name]).read_text().splitlines():
         if line.split()[:1] != ["auth"]:
             continue
         if re.search(r"\spam_otp\.so(\s|$)", line):
             line = re.sub(r"(?<=\s)pam_otp\.so(?=\s|$)", str(module), line, count=1) + f" secret={secret_file}"
         lines.append(line)
-    assert sum(str(module) in line for line in lines) == 2, f"pam.d/{name}: expected two pam_otp lines"
+    assert sum(str(module) in line for line in lines) == 2, f"pam.d/{RECIPES[name]}: expected two pam_otp lines"
     return "\n".join(lines) + "\n"
 
 

@@ -47,8 +47,9 @@ DECOY = [
     "(pam_unix fails, the `decoy` line answers) against the refusal after the right password (the real line "
     "answers). The medians must differ by less than 25% (max / min < 1.25, issue 9); the first row is the "
     "figure that bar is about.",
-    "Each sample is a fresh pam_host process (`pam_host refusal`) through the auth lines of pam.d/sshd "
-    "(sshd-like host) or pam.d/sudo (bare host) as shipped, pam_otp.so replaced by the module under test "
+    "Each sample is a fresh pam_host process (`pam_host refusal`) through the auth lines of the sshd "
+    "(sshd-like host) or sudo (bare host) stack with the recipe pam.d/password-then-code, pam_otp.so "
+    "replaced by the module under test "
     "with `secret=` naming the benchmark's file on both pam_otp lines; pam_unix checks a real password "
     "(the system's hash), `nodelay` as shipped. The file is what `otpctl enroll` writes (RATE_LIMIT 3 30, "
     "DISALLOW_REUSE, window 3, five scratch codes), written afresh before every run (not timed), and every "

@@ -17,7 +17,8 @@ from pathlib import Path
 from rigs.accounts import enrolled
 from rigs.codes import totp
 from rigs.delivery_programs import ProgramDirectory
-from rigs.pamstack import auth_lines, private_service_dir, shipped, with_options_on_every
+from rigs.debian import debian_stack
+from rigs.pamstack import auth_lines, private_service_dir, with_options_on_every
 from rigs.transcripts import PAM_AUTH_ERR, PAM_SUCCESS, Transcript, TranscriptHost
 
 STACKS = ("sshd", "sudo")
@@ -229,7 +230,8 @@ class UserPool:
 
 
 class Case:
-    """The auth lines of one shipped stack (the module field pointed at the
+    """The auth lines of Debian's /etc/pam.d/sshd or sudo with the README's
+    recipe (pam.d/password-then-code) in it (the module field pointed at the
     build under test) with one first-pass mode's options on both pam_otp
     lines, deliver= (the recorder) where `deliver`, nullok for the nullok
     kind, in a private service directory; and one prepared user."""
@@ -243,7 +245,8 @@ class Case:
         if user.kind == NOT_ENROLLED_NULLOK:
             options.append("nullok")
         self.host = TranscriptHost(host_binary, private_service_dir(directory, {
-            stack: with_options_on_every(auth_lines(shipped(stack, module)), module, *options),
+            stack: with_options_on_every(auth_lines(debian_stack(stack, "password-then-code", module)), module,
+                                         *options),
         }))
 
     def answers(self, password: str, scenario: str) -> list:
@@ -255,6 +258,6 @@ class Case:
         code = self.user.code
         return [password, password + code if self.mode == "forward_pass" else code]
 
-    def run(self, password: str, scenario: str) -> Transcript:
+    def run(self, password: str, scenario: str, think_ms: int = 0) -> Transcript:
         return self.host.run(self.stack, self.user.name, self.now, self.answers(password, scenario),
-                             ITEMS[self.stack])
+                             ITEMS[self.stack], think_ms=think_ms)

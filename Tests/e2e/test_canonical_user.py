@@ -13,7 +13,8 @@ service directory) and nss_wrapper, which loads rigs/nss_fold.c, an NSS
 module that knows a real throwaway account (made with useradd, so the
 file checks see its uid) under every case of its name and as
 NAME@example.test, and always answers with the account's own lower-case
-name. The stack is pam.d/sshd's auth lines with both pam_otp lines given
+name. The stack is the auth lines of Debian's /etc/pam.d/sshd with the
+recipe pam.d/password-then-code, both pam_otp lines given
 `secret=DIR/${USER} nullok` (DIR root's, 0700; the file root's, 0600).
 pam_unix cannot check a password under a spelling (it reads /etc/shadow
 under the name it is given), so pam_matrix stands in for the directory's
@@ -37,8 +38,9 @@ from pathlib import Path
 import pytest
 
 from rigs.codes import oathtool_totp, secret_of, wrong_totp
+from rigs.debian import debian_stack
 from rigs.nss_fold import DOMAIN, FoldingNSS, LoggedResult, pamtester_as
-from rigs.pamstack import auth_lines, private_service_dir, shipped, with_options_on_every
+from rigs.pamstack import auth_lines, private_service_dir, with_options_on_every
 
 PASSWORD_PROMPT = "Password: "
 CODE_PROMPT = "Verification code: "
@@ -70,7 +72,7 @@ def passwd_line(entry: pwd.struct_passwd) -> str:
 
 
 def sshd_stack(module: Path, passdb: Path, secret_dir: Path, *options: str) -> str:
-    stack = auth_lines(shipped("sshd", module))
+    stack = auth_lines(debian_stack("sshd", "password-then-code", module))
     # pam_matrix in place of pam_unix, with the same control field.
     assert stack.count("pam_unix.so nodelay") == 1, stack
     stack = stack.replace("pam_unix.so nodelay", f"{PAM_MATRIX} passdb={passdb}")

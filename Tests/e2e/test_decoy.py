@@ -12,8 +12,9 @@ line. Whoever does not know the password must not learn from what they see
 whether it was right, nor whether the user is enrolled; and the decoy must
 change nothing and send nothing.
 
-Each case runs the auth lines of pam.d/sshd or pam.d/sudo (the module field
-pointed at the build under test, everything else as shipped) through the
+Each case runs the auth lines of Debian's /etc/pam.d/sshd or sudo with the
+recipe pam.d/password-then-code in place of `@include common-auth` (the
+module field pointed at the build under test) through the
 real libpam with a frozen wall clock (rigs/transcript_host.c), for
 
 - one kind of user: enrolled with an app (TOTP, otpctl's defaults); not
@@ -204,7 +205,9 @@ def test_the_recorder_sees_what_the_real_line_sends(pool, make_case, recorder):
     case = make_case("sshd", "no_first_pass", user, deliver=True)
     user.fresh()
     sent_before = len(recorder.sends(user.name))
-    run = case.run(user.password, ENTER_ENTER)
+    # Answered as a person would, after a moment: a program still running
+    # when the login ends is stopped, and this one must have its say first.
+    run = case.run(user.password, ENTER_ENTER, think_ms=300)
     sends = recorder.sends(user.name)[sent_before:]
     assert len(sends) == 1, (sends, str(run))
     _, channel, address, code = sends[0].split(" ")

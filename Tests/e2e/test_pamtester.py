@@ -31,7 +31,7 @@ def installation():
 
 @pytest.fixture(scope="module")
 def service_dir(installation, tmp_path_factory):
-    sshd_auth = auth_lines(shipped("sshd"))
+    sshd_auth = auth_lines(shipped("password-then-code"))
     # The shipped lines as they are: the module by its plain name.
     assert {module_field(line) for line in sshd_auth.splitlines()} == {"pam_unix.so", "pam_otp.so", "pam_permit.so"}
     return private_service_dir(

@@ -1,8 +1,11 @@
-"""pam_otp inside a real sshd on 127.0.0.1, with the stacks shipped in
-pam.d/ (the module field pointed at the build under test), driven by the
-real ssh client.
+"""pam_otp inside a real sshd on 127.0.0.1, driven by the real ssh client.
+The PAM stacks are Debian's own /etc/pam.d/sshd with the README's recipe
+applied (its `@include common-auth` replaced by the lines of
+pam.d/password-then-code or pam.d/key-then-code, the module field pointed
+at the build under test), so the session lines Debian keeps there
+(pam_loginuid, pam_limits, pam_env, ...) run too.
 
-Password + code (pam.d/sshd):
+Password + code (pam.d/password-then-code):
 - the right password and the right code run a remote command;
 - a wrong code is refused; a code used once is refused the second time,
   also when two logins present it at the same moment; a scratch code
@@ -17,11 +20,11 @@ Password + code (pam.d/sshd):
 - the syslog line names user, service, remote host and result, and never
   the code, the password or the secret.
 
-Roll-out (pam.d/sshd's note: `nullok` on the last auth line): users
+Roll-out (the recipe's note: `nullok` on the last auth line): users
 without a secret file log in with their password alone; enrolled users
 still need their code.
 
-Key + code (pam.d/sshd-publickey, AuthenticationMethods
+Key + code (pam.d/key-then-code, AuthenticationMethods
 publickey,keyboard-interactive:pam):
 - the key and the right code run the command; the key alone does not;
 - without the key the code prompt is never reached.
@@ -37,7 +40,8 @@ import pytest
 
 from rigs.accounts import enrolled
 from rigs.codes import totp, wrong_totp
-from rigs.pamstack import shipped, with_option_on_last
+from rigs.debian import debian_stack
+from rigs.pamstack import with_option_on_last
 from rigs.sshd import SshServer, SshSession, ssh
 
 COMMAND = 'echo "remote:$(id -un)"'
@@ -46,7 +50,7 @@ COMMAND = 'echo "remote:$(id -un)"'
 @pytest.fixture(scope="module")
 def password_sshd(module_path, tmp_path_factory):
     server = SshServer(
-        tmp_path_factory.mktemp("sshd-password"), shipped("sshd", module_path),
+        tmp_path_factory.mktemp("sshd-password"), debian_stack("sshd", "password-then-code", module_path),
         authentication_methods="keyboard-interactive",
     )
     with server:
@@ -56,7 +60,7 @@ def password_sshd(module_path, tmp_path_factory):
 @pytest.fixture(scope="module")
 def publickey_sshd(module_path, tmp_path_factory):
     server = SshServer(
-        tmp_path_factory.mktemp("sshd-publickey"), shipped("sshd-publickey", module_path),
+        tmp_path_factory.mktemp("sshd-publickey"), debian_stack("sshd", "key-then-code", module_path),
         authentication_methods="publickey,keyboard-interactive:pam",
     )
     with server:
@@ -65,10 +69,10 @@ def publickey_sshd(module_path, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def rollout_sshd(module_path, tmp_path_factory):
-    """pam.d/sshd as its roll-out note says: `nullok` on the last auth line."""
+    """The recipe as its roll-out note says: `nullok` on the last auth line."""
     server = SshServer(
         tmp_path_factory.mktemp("sshd-rollout"),
-        with_option_on_last(shipped("sshd", module_path), module_path, "nullok"),
+        with_option_on_last(debian_stack("sshd", "password-then-code", module_path), module_path, "nullok"),
         authentication_methods="keyboard-interactive",
     )
     with server:
@@ -260,7 +264,7 @@ def user_key(account, tmp_path):
 class TestKeyAndCode:
     def test_key_and_right_code_run_the_command(self, publickey_sshd, account, user_key, known_hosts):
         attempt = login(publickey_sshd, account, known_hosts, identity=user_key, code=totp(account.secret))
-        # sshd-publickey asks for the code only, never a password.
+        # key-then-code asks for the code only, never a password.
         assert attempt.prompts == ["code"], explain(attempt, publickey_sshd)
         assert attempt.succeeded, explain(attempt, publickey_sshd)
         assert f"remote:{account.name}" in attempt.output
@@ -285,7 +289,7 @@ class TestKeyAndCode:
 
 
 class TestRollOutWithNullok:
-    """pam.d/sshd: "add `nullok` to the last auth line while users enrol;
+    """pam.d/password-then-code: "add `nullok` to the last auth line while users enrol;
     users without a secret file are let through on their password alone"."""
 
     def test_unenrolled_user_logs_in_with_the_password_alone(self, rollout_sshd, users, known_hosts):

@@ -1,6 +1,8 @@
-"""pam_otp inside the real sudo, with the stack shipped in pam.d/sudo (the
-module field pointed at the build under test) as USER's pam_service, on a
-terminal (`su --pty - USER -c 'sudo -k ...'`).
+"""pam_otp inside the real sudo, on a terminal (`su --pty - USER -c 'sudo
+-k ...'`). USER's pam_service is Debian's own /etc/pam.d/sudo with the
+README's recipe applied (`@include common-auth` replaced by the lines of
+pam.d/password-then-code, the module field pointed at the build under
+test; pam_limits and the rest kept).
 
 - the right password and the right code run the command as root;
 - a wrong code is refused ("Sorry, try again.") and nothing runs;
@@ -16,7 +18,7 @@ import pytest
 
 from rigs.accounts import enrolled
 from rigs.codes import totp, wrong_totp
-from rigs.pamstack import shipped
+from rigs.debian import debian_stack
 from rigs.sudo import sudo_as, sudo_with_service
 
 RAN_AS_ROOT = re.compile(r"^0\r?$", re.MULTILINE)
@@ -25,7 +27,7 @@ RAN_AS_ROOT = re.compile(r"^0\r?$", re.MULTILINE)
 @pytest.fixture
 def account(users, otpctl, module_path):
     account = enrolled(users, otpctl)
-    with sudo_with_service(account.name, shipped("sudo", module_path)):
+    with sudo_with_service(account.name, debian_stack("sudo", "password-then-code", module_path)):
         yield account
 
 

@@ -3,6 +3,14 @@
 # quick and a fresh machine (or CI) gets everything.
 
 PAM_OTP_BUILD_PACKAGES=(libpam0g-dev libssl-dev libqrencode-dev libpng-dev)
+# Laying out the installed files (scripts/install, scripts/package): strip,
+# chrpath, the man page generator.
+PAM_OTP_INSTALL_PACKAGES=(binutils chrpath python3 gzip)
+# Building the .deb: dpkg-shlibdeps computes its Depends.
+PAM_OTP_PACKAGE_PACKAGES=(dpkg-dev)
+# Checking the .deb (scripts/test's package stage): lintian, a fresh Debian
+# root, man's warnings, and the shells whose completions it installs.
+PAM_OTP_PACKAGE_TEST_PACKAGES=(lintian debootstrap man-db groff-base bash-completion zsh fish)
 PAM_OTP_TEST_PACKAGES=(
   binutils pamtester libpam-wrapper libnss-wrapper libpamtest0-dev python3-pypamtest python3-pam
   python3-pytest python3-pexpect python3-pyotp

@@ -1,5 +1,4 @@
 import ArgumentParser
-import Foundation
 import OTPCore
 
 struct Code: ParsableCommand {
@@ -30,7 +29,7 @@ struct Code: ParsableCommand {
       switch file.mode {
       case .totp:
         // The centre of the module's window: the current step plus the stored skew.
-        let now = at ?? Int64(Date().timeIntervalSince1970)
+        let now = at ?? System.now
         let step = OneTimePassword.timeStep(at: now, period: file.effectiveStepSize)
         let (centre, overflow) = step.addingReportingOverflow(file.timeSkew ?? 0)
         guard !overflow, centre >= 0 else {

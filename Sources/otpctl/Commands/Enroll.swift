@@ -1,7 +1,10 @@
 import ArgumentParser
-import Foundation
 import OTPCore
 import OTPStore
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 struct Enroll: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -278,7 +281,7 @@ struct Enroll: ParsableCommand {
       guard let line = Terminal.readLine(prompt: "Enter the code your app shows: ") else { break }
       var answer = Array(line.utf8.filter { $0 != UInt8(ascii: " ") })
       defer { SensitiveBytes.wipe(&answer) }
-      let now = Int64(Date().timeIntervalSince1970)
+      let now = System.now
       if case .accepted = verifier.verify(answer: answer, at: now, remoteHost: nil, state: &trial) {
         file.mode = trial.mode
         file.usedSteps = trial.usedSteps
@@ -290,11 +293,10 @@ struct Enroll: ParsableCommand {
   }
 
   private func printJSON(_ target: Target, _ uri: String, _ codes: [UInt32]) throws(CLIError) {
-    let object: [String: Any] = [
-      "user": target.user.nameText, "secret_file": target.path, "uri": uri,
-      "scratch_codes": codes.map(ScratchCode.text),
-    ]
-    try JSONOutput.print(object)
+    try JSONOutput.print(.object([
+      "user": .string(target.user.nameText), "secret_file": .string(target.path), "uri": .string(uri),
+      "scratch_codes": .array(codes.map { .string(ScratchCode.text($0)) }),
+    ]))
   }
 }
 
@@ -327,16 +329,5 @@ enum DefaultDirectory {
       throw CLIError(.system(path: path, SystemError(.mkdir, code: errno)))
     }
     _ = chmod(path, 0o700)
-  }
-}
-
-enum JSONOutput {
-  static func print(_ object: Any) throws(CLIError) {
-    do {
-      let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
-      Swift.print(String(decoding: data, as: UTF8.self))
-    } catch {
-      throw CLIError(.ioError, "cannot write JSON: \(error)")
-    }
   }
 }

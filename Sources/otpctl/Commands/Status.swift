@@ -1,5 +1,4 @@
 import ArgumentParser
-import Foundation
 import OTPCore
 
 struct Status: ParsableCommand {
@@ -15,7 +14,7 @@ struct Status: ParsableCommand {
     try reportingErrors {
       let target = try Target.resolve(target)
       let file = try target.readSecretFile()
-      let now = Int64(Date().timeIntervalSince1970)
+      let now = System.now
       let report = StatusReport(user: target.user.nameText, path: target.path, file: file, now: now)
       if json { try JSONOutput.print(report.json) } else { print(report.text) }
     }
@@ -42,30 +41,32 @@ struct StatusReport {
     return limit.times.filter { $0 > now - Int64(limit.interval) && $0 <= now }.count
   }
 
-  var json: [String: Any] {
-    var object: [String: Any] = [
-      "user": user, "secret_file": path, "type": type, "algorithm": file.effectiveAlgorithm.name,
-      "digits": file.effectiveDigits, "window": file.effectiveWindowSize,
-      "disallow_reuse": file.disallowsReuse, "scratch_codes_left": file.scratchCodes.count,
+  var json: JSONValue {
+    var object: [String: JSONValue] = [
+      "user": .string(user), "secret_file": .string(path), "type": .string(type),
+      "algorithm": .string(file.effectiveAlgorithm.name), "digits": .number(file.effectiveDigits),
+      "window": .number(file.effectiveWindowSize), "disallow_reuse": .bool(file.disallowsReuse),
+      "scratch_codes_left": .number(file.scratchCodes.count),
     ]
     switch file.mode {
     case .totp:
-      object["period"] = file.effectiveStepSize
-      object["time_skew"] = file.timeSkew ?? 0
-    case .hotp(let counter): object["counter"] = counter
+      object["period"] = .number(file.effectiveStepSize)
+      object["time_skew"] = .number(file.timeSkew ?? 0)
+    case .hotp(let counter): object["counter"] = .number(counter)
     case .scratchCodesOnly: break
     }
-    object["failures"] = file.failures?.count ?? 0
-    object["deliver"] = file.delivery.map { $0.text } ?? NSNull()
-    if let until = Verifier(token: file).backoffEnd(at: now), until > now { object["backoff_until"] = until }
+    object["failures"] = .number(file.failures?.count ?? 0)
+    object["deliver"] = file.delivery.map { .string($0.text) } ?? .null
+    if let until = Verifier(token: file).backoffEnd(at: now), until > now { object["backoff_until"] = .number(until) }
     if let limit = file.rateLimit {
-      object["rate_limit"] = [
-        "attempts": limit.attempts, "seconds": limit.interval, "recent_attempts": recentAttempts,
-      ]
+      object["rate_limit"] = .object([
+        "attempts": .number(limit.attempts), "seconds": .number(limit.interval),
+        "recent_attempts": .number(recentAttempts),
+      ])
     } else {
-      object["rate_limit"] = NSNull()
+      object["rate_limit"] = .null
     }
-    return object
+    return .object(object)
   }
 
   var text: String {

@@ -1,5 +1,4 @@
 import ArgumentParser
-import Foundation
 import OTPCore
 import OTPStore
 
@@ -37,7 +36,7 @@ struct Verify: ParsableCommand {
       let target = try Target.resolve(targetOptions)
       var answer = Array(code.utf8.filter { $0 != UInt8(ascii: " ") })
       defer { SensitiveBytes.wipe(&answer) }
-      let now = Int64(Date().timeIntervalSince1970)
+      let now = System.now
       let update: SecretFileStore.Update<Verdict>
       do throws(StoreError) {
         update = try target.store.update { file in

@@ -8,7 +8,7 @@ import Glibc
 /// A failure the user can act on: one line on stderr and a documented exit
 /// code (sysexits.h numbers, listed in `otpctl --help`).
 struct CLIError: Error, CustomStringConvertible {
-  enum Kind: Int32 {
+  enum Kind: Int32, CaseIterable {
     case refused = 1
     case usage = 64
     case dataError = 65

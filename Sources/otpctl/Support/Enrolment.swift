@@ -1,4 +1,3 @@
-import Foundation
 import OTPCore
 import OTPStore
 
@@ -73,6 +72,6 @@ enum Enrolment {
   }
 
   static var hostName: String {
-    ProcessInfo.processInfo.hostName
+    System.hostName
   }
 }

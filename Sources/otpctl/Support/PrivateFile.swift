@@ -1,6 +1,9 @@
-import Foundation
 import OTPCore
 import OTPStore
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A file only its owner can read (a QR code holds the secret), written
 /// where the user asked: often a directory others can write, where the
@@ -17,7 +20,9 @@ enum PrivateFile {
     guard directory >= 0 else { throw failure(path, .open, errno) }
     defer { close(directory) }
 
-    let temporary = ".otpctl-\(UUID().uuidString.prefix(8)).tmp"
+    // An unpredictable name, so no one can place a file there first.
+    let suffix = try Enrolment.randomBytes(4).map { String($0, radix: 16) }.joined()
+    let temporary = ".otpctl-\(suffix).tmp"
     let descriptor = openat(directory, temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
     guard descriptor >= 0 else { throw failure(path, .open, errno) }
     // Owns the file's descriptor from here on, and closes it.

@@ -1,7 +1,10 @@
 import ArgumentParser
-import Foundation
 import OTPCore
 import OTPStore
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Options every command that touches a secret takes.
 struct TargetOptions: ParsableArguments {
@@ -89,7 +92,7 @@ struct Target {
     var template = Array(text.utf8)
     let expandable = template.first == UInt8(ascii: "~") || text.contains("${")
     if !expandable && template.first != UInt8(ascii: "/") {
-      template = Array((FileManager.default.currentDirectoryPath + "/" + text).utf8)
+      template = Array(((System.currentDirectory ?? "") + "/" + text).utf8)
     }
     do {
       return try SecretPathTemplate.expand(template, user: user.name, home: user.home)

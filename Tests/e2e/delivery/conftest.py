@@ -12,8 +12,9 @@ code: `, and after an empty answer one line saying a code is on its way
 if there is an address. Whether a code went out, and why not, is only in
 the log, so the tests read the log lines and the mailbox for that.
 
-- sshd: the shipped pam.d/sshd auth lines with deliver= on both pam_otp
-  lines; the code from the mail logs in and the command runs; the mail is
+- sshd: Debian's /etc/pam.d/sshd with pam.d/password-then-code applied
+  and deliver= on both pam_otp lines; the code from the mail logs in and
+  the command runs; the mail is
   addressed to the user and the secret file holds only a salted hash of
   the code; a wrong password sends no mail and shows the same words.
 - pamtester (under pam_wrapper, one prompt at a time): the code sent at

@@ -5,6 +5,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from rigs import processes
 from rigs.accounts import Account
 from rigs.conversation import Conversation, ConversationResult
 from rigs.pamstack import private_service_dir, unique_service
@@ -138,12 +139,11 @@ STOPPED = "delivery command was still running when the login ended and was kille
 def program_done(path) -> bool:
     """Whether no process runs PATH any more (a delivery program has ended,
     and the module will find its status at the next answer)."""
-    from rigs import processes
     return processes.with_argument(str(path)) == []
 
 
 def wait_for(condition, timeout: float = 20) -> bool:
-    import time
+    """Polls CONDITION until it holds (True) or TIMEOUT seconds pass (False)."""
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:

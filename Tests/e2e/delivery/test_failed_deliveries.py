@@ -77,15 +77,6 @@ def hanging_program(programs, name: str, body: str):
     return programs.install(name, "#!/bin/sh\n" + body.format(duration=duration)), duration
 
 
-def wait_until(condition, timeout: float = 10) -> bool:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-    return True
-
-
 TIMED_OUT = "delivery command ran past its time limit and was killed"
 
 
@@ -97,7 +88,7 @@ def test_a_program_still_running_when_the_login_ends_is_stopped(services, progra
     with services.talk(service, user.name) as talk:
         talk.expect(PROMPT)
         # The prompt did not wait for the program: it is still there to be found.
-        assert wait_until(lambda: processes.with_argument(duration) != []), "the program ended before the prompt"
+        assert wait_for(lambda: processes.with_argument(duration) != []), "the program ended before the prompt"
         talk.answer("123456")
         result = talk.finish()
     elapsed = time.monotonic() - started

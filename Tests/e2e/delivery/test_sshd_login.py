@@ -7,7 +7,8 @@ import pytest
 
 from delivery_support import (COMMAND, MAIL_FROM, ON_ITS_WAY, PROMPT, SENT_CODE_ACCEPTED, SUBJECT, TOO_SOON,
                               Recipient, logged_exactly, program_done, sent, wait_for)
-from rigs.pamstack import module_field, shipped
+from rigs.debian import debian_stack
+from rigs.pamstack import module_field
 from rigs.sent_codes import appears, code_in_mail, sent_code_record
 from rigs.sshd import PROMPTS, SshServer, SshSession
 
@@ -23,7 +24,8 @@ def with_options_on_pam_otp(stack: str, module: Path, *options) -> str:
 
 @pytest.fixture(scope="module")
 def mail_sshd(module_path, deliver_email, tmp_path_factory):
-    stack = with_options_on_pam_otp(shipped("sshd", module_path), module_path, f"deliver={deliver_email}")
+    stack = with_options_on_pam_otp(debian_stack("sshd", "password-then-code", module_path), module_path,
+                                    f"deliver={deliver_email}")
     server = SshServer(tmp_path_factory.mktemp("sshd-deliver"), stack, authentication_methods="keyboard-interactive")
     with server:
         yield server

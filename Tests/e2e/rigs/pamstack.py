@@ -1,4 +1,4 @@
-"""PAM service files: the shipped stacks in pam.d/, turned into services
+"""PAM service files: the recipes shipped in pam.d/, turned into services
 the tests can load, and the two ways to load them:
 
 - `system_service` writes /etc/pam.d/NAME for programs that read the real
@@ -22,7 +22,7 @@ SECURITY_DIR = Path("/usr/lib/x86_64-linux-gnu/security")
 
 
 def shipped(name: str, module=None) -> str:
-    """The stack pam.d/NAME as shipped. With `module`, every module field
+    """The lines pam.d/NAME as shipped. With `module`, every module field
     `pam_otp.so` names that file instead (the build under test); options,
     control fields, comments and `@include` lines stay as they are."""
     lines = []
@@ -46,7 +46,7 @@ def module_field(line: str):
 
 def with_option_on_last(stack: str, module, option: str) -> str:
     """The stack with OPTION added to the last line that runs MODULE (what
-    pam.d/sshd's roll-out note asks administrators to do with `nullok`)."""
+    the recipes' roll-out note asks administrators to do with `nullok`)."""
     lines = stack.splitlines()
     last = max(index for index, line in enumerate(lines) if module_field(line) == str(module))
     lines[last] = f"{lines[last]} {option}"

@@ -25,7 +25,8 @@ class SshServer:
     """One sshd listening on a free loopback port with its own host key,
     config, pid file and PAM service. Stop it with `stop()` (by its PID)."""
 
-    def __init__(self, directory: Path, pam_stack: str, authentication_methods: str):
+    def __init__(self, directory: Path, pam_stack: str, authentication_methods: str = "",
+                 base_config: str | None = None):
         self.directory = directory
         self.service = unique_service("sshd-otp-e2e")
         self.port = free_port()
@@ -36,6 +37,10 @@ class SshServer:
         self.host_key = directory / "host_ed25519"
         self.pam_stack = pam_stack
         self.authentication_methods = authentication_methods
+        # Given: an administrator's configuration (e.g. Debian's own with a
+        # drop-in); the rig puts only its port, address, host key and pid
+        # file in front of it (sshd takes the first value it reads).
+        self.base_config = base_config
         self.process = None
         self._cleanup = contextlib.ExitStack()
 
@@ -85,6 +90,15 @@ class SshServer:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
 
     def _config_text(self) -> str:
+        if self.base_config is not None:
+            return "\n".join([
+                f"Port {self.port}",
+                "ListenAddress 127.0.0.1",
+                f"HostKey {self.host_key}",
+                f"PidFile {self.pid_file}",
+                "",
+                self.base_config,
+            ])
         publickey = "publickey" in self.authentication_methods
         return "\n".join([
             f"Port {self.port}",

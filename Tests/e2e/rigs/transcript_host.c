@@ -69,7 +69,16 @@ static void print_event(const char *kind, const char *text) {
 }
 
 /// The next line of standard input without its newline, or NULL at the end.
+/// TRANSCRIPT_HOST_THINK_MS: wait that long first, as a person takes time
+/// to type (a delivery program started before the prompt then has time to
+/// finish before the module's call ends and stops it).
 static char *next_answer(void) {
+  const char *think = getenv("TRANSCRIPT_HOST_THINK_MS");
+  if (think != NULL) {
+    long milliseconds = strtol(think, NULL, 10);
+    struct timespec pause = {milliseconds / 1000, (milliseconds % 1000) * 1000000L};
+    nanosleep(&pause, NULL);
+  }
   char *line = NULL;
   size_t capacity = 0;
   ssize_t length = getline(&line, &capacity, stdin);

@@ -9,6 +9,7 @@ the wall clock the modules see at a given second, so two runs from the same
 files decide alike, messages with a number of seconds in them included.
 """
 
+import os
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -82,12 +83,15 @@ class TranscriptHost:
     binary: Path
     confdir: Path
 
-    def run(self, service: str, user: str, now: int, answers, items=()) -> Transcript:
+    def run(self, service: str, user: str, now: int, answers, items=(), think_ms: int = 0) -> Transcript:
         """Authenticates USER through SERVICE at the frozen time NOW,
-        typing ANSWERS (one per prompt; "" is a pressed Enter)."""
+        typing ANSWERS (one per prompt; "" is a pressed Enter), each after
+        THINK_MS milliseconds."""
+        environment = dict(os.environ, TRANSCRIPT_HOST_THINK_MS=str(think_ms)) if think_ms else None
         completed = subprocess.run(
             [str(self.binary), str(self.confdir), service, user, str(now), *items],
             input="".join(f"{answer}\n" for answer in answers), capture_output=True, text=True, timeout=60,
+            env=environment,
         )
         assert completed.returncode == 0, f"transcript_host failed: {completed}"
         return parse(completed.stdout)
