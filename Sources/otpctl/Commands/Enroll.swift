@@ -134,7 +134,7 @@ struct Enroll: ParsableCommand {
   }
 
   func run() throws {
-    try reportingErrors {
+    try reportingErrors(json: json) {
       let target = try Target.resolve(self.target)
       try checkNothingToOverwrite(target)
       try checkCanWrite(target)

@@ -11,7 +11,7 @@ struct Status: ParsableCommand {
   var json = false
 
   func run() throws {
-    try reportingErrors {
+    try reportingErrors(json: json) {
       let target = try Target.resolve(target)
       let file = try target.readSecretFile()
       let now = System.now

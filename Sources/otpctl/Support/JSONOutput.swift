@@ -35,11 +35,14 @@ enum JSONValue: Encodable, Equatable {
 enum JSONOutput {
   /// One object on one line, keys sorted, so scripts and people can diff it.
   static func print(_ value: JSONValue) throws(CLIError) {
+    Swift.print(try text(value))
+  }
+
+  static func text(_ value: JSONValue) throws(CLIError) -> String {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
     do {
-      let data = try encoder.encode(value)
-      Swift.print(String(decoding: data, as: UTF8.self))
+      return String(decoding: try encoder.encode(value), as: UTF8.self)
     } catch {
       throw CLIError(.ioError, "cannot write JSON: \(error)")
     }
