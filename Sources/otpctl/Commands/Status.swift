@@ -3,74 +3,36 @@ import OTPCore
 
 struct Status: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Show how a user is enrolled (never the secret).")
+    abstract: "Show how a user is enrolled (never the secret).",
+    discussion: """
+      A back-off is shown as the module recorded it (BACKOFF_UNTIL), with the
+      backoff= options of its stack line; for a file without that record it is
+      computed with the default options, and marked as such. The last success
+      is what the file keeps of it: LASTn entries (grace_period=), the newest
+      used code (DISALLOW_REUSE) and KNOWN_HOSTS (notify=).
+      """)
 
   @OptionGroup var target: TargetOptions
 
-  @Flag(help: "Print one JSON object.")
+  @Flag(help: "Print one JSON object. Errors are JSON too.")
   var json = false
 
   func run() throws {
     try reportingErrors(json: json) {
       let target = try Target.resolve(target)
       let file = try target.readSecretFile()
-      let now = System.now
-      let report = StatusReport(user: target.user.nameText, path: target.path, file: file, now: now)
-      if json { try JSONOutput.print(report.json) } else { print(report.text) }
+      let status = UserStatus(user: target.user.nameText, path: target.path, file: file, now: System.now)
+      if json { try JSONOutput.print(status.json()) } else { print(StatusText.text(status)) }
     }
   }
 }
 
-/// What `status` shows, computed once for both formats.
-struct StatusReport {
-  let user: String
-  let path: String
-  let file: SecretFile
-  let now: Int64
-
-  var type: String {
-    switch file.mode {
-    case .totp: "totp"
-    case .hotp: "hotp"
-    case .scratchCodesOnly: "no-app"
-    }
-  }
-
-  var recentAttempts: Int {
-    guard let limit = file.rateLimit else { return 0 }
-    return limit.times.filter { $0 > now - Int64(limit.interval) && $0 <= now }.count
-  }
-
-  var json: JSONValue {
-    var object: [String: JSONValue] = [
-      "user": .string(user), "secret_file": .string(path), "type": .string(type),
-      "algorithm": .string(file.effectiveAlgorithm.name), "digits": .number(file.effectiveDigits),
-      "window": .number(file.effectiveWindowSize), "disallow_reuse": .bool(file.disallowsReuse),
-      "scratch_codes_left": .number(file.scratchCodes.count),
-    ]
-    switch file.mode {
-    case .totp:
-      object["period"] = .number(file.effectiveStepSize)
-      object["time_skew"] = .number(file.timeSkew ?? 0)
-    case .hotp(let counter): object["counter"] = .number(counter)
-    case .scratchCodesOnly: break
-    }
-    object["failures"] = .number(file.failures?.count ?? 0)
-    object["deliver"] = file.delivery.map { .string($0.text) } ?? .null
-    if let until = Verifier(token: file).backoffEnd(at: now), until > now { object["backoff_until"] = .number(until) }
-    if let limit = file.rateLimit {
-      object["rate_limit"] = .object([
-        "attempts": .number(limit.attempts), "seconds": .number(limit.interval),
-        "recent_attempts": .number(recentAttempts),
-      ])
-    } else {
-      object["rate_limit"] = .null
-    }
-    return .object(object)
-  }
-
-  var text: String {
-    var lines = ["user:            \(user)", "secret file:     \(path)"]
+/// `status USER` as text.
+enum StatusText {
+  static func text(_ status: UserStatus) -> String {
+    let file = status.file
+    let now = status.now
+    var lines = ["user:            \(status.user)", "secret file:     \(status.path)"]
     switch file.mode {
     case .totp:
       lines.append("type:            TOTP, every \(file.effectiveStepSize) s, clock skew \(file.timeSkew ?? 0) steps")
@@ -81,7 +43,7 @@ struct StatusReport {
     lines.append("window:          \(file.effectiveWindowSize) codes")
     lines.append("code reuse:      \(file.disallowsReuse ? "refused" : "allowed")")
     if let limit = file.rateLimit {
-      lines.append("rate limit:      \(limit.attempts) per \(limit.interval) s (\(recentAttempts) recent)")
+      lines.append("rate limit:      \(limit.attempts) per \(limit.interval) s (\(status.recentAttempts) recent)")
     } else {
       lines.append("rate limit:      none")
     }
@@ -91,13 +53,40 @@ struct StatusReport {
       if let sent = file.sentCode, sent.expires > now { line += " (a code sent at \(sent.sent) is valid until \(sent.expires))" }
       lines.append(line)
     }
+    lines.append("last success:    \(lastSuccess(status.lastSuccess))")
     if let failures = file.failures {
-      var line = "wrong codes:     \(failures.count) in a row"
-      if let until = Verifier(token: file).backoffEnd(at: now), until > now {
-        line += "; next attempt in \(until - now) s with the default back-off (otpctl unlock clears it)"
+      lines.append("wrong codes:     \(failures.count) in a row, the last at \(TimeText.local(failures.last))")
+    } else {
+      lines.append("wrong codes:     none since the last success")
+    }
+    if let backoff = status.backoff {
+      let until = "until \(TimeText.local(backoff.time)) (in \(TimeText.duration(backoff.time - now)))"
+      switch backoff {
+      case .recorded:
+        lines.append("back-off:        \(until), as the module recorded it; otpctl unlock ends it")
+      case .estimated:
+        lines.append("back-off:        \(until) with the default backoff= options; otpctl unlock ends it")
+        lines.append("                 (estimated: the file has no BACKOFF_UNTIL, and the stack's options may differ)")
       }
-      lines.append(line)
     }
     return lines.joined(separator: "\n")
+  }
+
+  static func lastSuccess(_ last: LastSuccess?) -> String {
+    guard let last else { return "not recorded in the file" }
+    var text: String
+    switch (last.time, last.timeSource) {
+    case (let time?, .gracePeriod?): text = TimeText.local(time)
+    case (let time?, _): text = "about \(TimeText.local(time)) (the newest used code)"
+    default: text = "no time recorded"
+    }
+    if let host = last.hostText {
+      if last.timeSource == .gracePeriod {
+        text += " from \(host) (LAST entry of grace_period=)"
+      } else {
+        text += "; last remote host \(host) (\(last.hostSource == .knownHosts ? "KNOWN_HOSTS" : "LAST entry"))"
+      }
+    }
+    return text
   }
 }

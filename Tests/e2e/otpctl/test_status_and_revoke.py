@@ -32,6 +32,7 @@ def test_status_json_for_totp(enroll, otpctl):
         "user": enrolled.name, "secret_file": str(enrolled.path), "type": "totp", "algorithm": "SHA1",
         "digits": 6, "window": 3, "disallow_reuse": True, "scratch_codes_left": 5, "period": 30,
         "time_skew": 0, "rate_limit": {"attempts": 3, "seconds": 30, "recent_attempts": 0}, "failures": 0, "deliver": None,
+        "last_failure": None, "backoff_until": None, "backoff_source": None, "last_success": None,
     }
     scratch = enrolled.file.scratch_codes[0]
     assert otpctl("verify", enrolled.name, scratch).returncode == EXIT_OK
@@ -48,7 +49,8 @@ def test_status_json_for_hotp_without_rate_limit(enroll, otpctl):
     assert json.loads(result.stdout) == {
         "user": enrolled.name, "secret_file": str(enrolled.path), "type": "hotp", "algorithm": "SHA512",
         "digits": 8, "window": 7, "disallow_reuse": False, "scratch_codes_left": 5, "counter": 1,
-        "rate_limit": None, "failures": 0, "deliver": None,
+        "rate_limit": None, "failures": 0, "deliver": None, "last_failure": None, "backoff_until": None,
+        "backoff_source": None, "last_success": None,
     }
     assert_no_secret(result.stdout, enrolled.file)
     text = otpctl("status", enrolled.name).stdout

@@ -112,18 +112,21 @@ class PamtesterResult:
         return f"PamtesterResult(returncode={self.returncode}, output={self.output!r})"
 
 
-def pamtester(service_dir: Path, service: str, user: str, answers, extra_environment=None) -> PamtesterResult:
+def pamtester(service_dir: Path, service: str, user: str, answers, extra_environment=None,
+              items=None) -> PamtesterResult:
     """`pamtester SERVICE USER authenticate` under pam_wrapper; `answers`
     are the lines typed at the prompts, in order. `extra_environment` is
     added last (another preload such as nss_wrapper: then LD_PRELOAD must
-    name libpam_wrapper.so as well)."""
+    name libpam_wrapper.so as well). `items` are PAM items to set first
+    (`{"rhost": "192.0.2.7"}`)."""
     environment = dict(os.environ)
     environment.update(
         LD_PRELOAD="libpam_wrapper.so", PAM_WRAPPER="1", PAM_WRAPPER_SERVICE_DIR=str(service_dir)
     )
     environment.update(extra_environment or {})
     completed = subprocess.run(
-        ["pamtester", "-v", service, user, "authenticate"],
+        ["pamtester", "-v", *(f"-I{name}={value}" for name, value in (items or {}).items()), service, user,
+         "authenticate"],
         input="".join(f"{answer}\n" for answer in answers),
         capture_output=True, text=True, env=environment, timeout=60,
     )
