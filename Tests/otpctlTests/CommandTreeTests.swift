@@ -54,6 +54,13 @@ struct CommandTreeTests {
     #expect(throws: (any Error).self) { try OTPCtl.parseAsRoot(["revoke", "alice", "bob"]) }
   }
 
+  @Test func revokeAsksUnlessYes() throws {
+    let asking = try #require(try OTPCtl.parseAsRoot(["revoke", "alice"]) as? Revoke)
+    #expect(!asking.yes && asking.named.user == "alice")
+    let scripted = try #require(try OTPCtl.parseAsRoot(["revoke", "alice", "--yes"]) as? Revoke)
+    #expect(scripted.yes)
+  }
+
   @Test func uriAndQRTakeIssuerAndLabel() throws {
     let uri = try #require(try OTPCtl.parseAsRoot(["uri", "alice", "--issuer", "I", "--label", "L"]) as? URI)
     #expect(uri.names.issuer == "I" && uri.names.label == "L")

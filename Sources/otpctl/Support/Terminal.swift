@@ -11,6 +11,17 @@ enum Terminal {
 
   static var stdinIsTerminal: Bool { isatty(0) == 1 }
 
+  /// Asks a yes-or-no question on the terminal: `y` or `yes` (any case)
+  /// is yes; anything else, the end of input included, is no.
+  static func confirm(_ question: String) -> Bool {
+    guard let answer = readLine(prompt: question + " [y/N] ") else {
+      writeAll("\n", to: STDERR_FILENO)
+      return false
+    }
+    let words = answer.split { $0 == " " || $0 == "\t" || $0 == "\r" }.map { $0.lowercased() }
+    return words == ["y"] || words == ["yes"]
+  }
+
   /// Reads one line from standard input, prompting on stderr when a person
   /// is typing.
   static func readLine(prompt: String) -> String? {

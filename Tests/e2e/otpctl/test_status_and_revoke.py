@@ -81,17 +81,17 @@ def test_status_reads_a_google_authenticator_file(users, otpctl):
 
 def test_revoke_removes_the_secret(enroll, otpctl):
     enrolled = enroll()
-    result = otpctl("revoke", enrolled.name)
+    result = otpctl("revoke", enrolled.name, "--yes")
     assert result.returncode == EXIT_OK, result.stderr
     assert not enrolled.path.exists()
     assert_fails(otpctl("status", enrolled.name), EXIT_NOT_ENROLLED, "not enrolled")
-    assert_fails(otpctl("revoke", enrolled.name), EXIT_NOT_ENROLLED, "not enrolled")
+    assert_fails(otpctl("revoke", enrolled.name, "--yes"), EXIT_NOT_ENROLLED, "not enrolled")
 
 
 def test_user_revokes_their_home_file(users, otpctl):
     account = users.create()
     arguments = ("--secret-file", "~/.google_authenticator")
     assert otpctl("enroll", "--qr", "none", *arguments, user=account.pw_name).returncode == EXIT_OK
-    result = otpctl("revoke", account.pw_name, *arguments, user=account.pw_name)
+    result = otpctl("revoke", account.pw_name, "--yes", *arguments, user=account.pw_name)
     assert result.returncode == EXIT_OK, result.stderr
     assert not home_file(account).exists()
