@@ -1,29 +1,91 @@
 import ArgumentParser
 import OTPCore
+import OTPStore
 
 struct Status: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Show how a user is enrolled (never the secret).",
+    abstract: "Show how a user is enrolled (never the secret); with --all, every user of the store.",
     discussion: """
       A back-off is shown as the module recorded it (BACKOFF_UNTIL), with the
       backoff= options of its stack line; for a file without that record it is
       computed with the default options, and marked as such. The last success
       is what the file keeps of it: LASTn entries (grace_period=), the newest
       used code (DISALLOW_REUSE) and KNOWN_HOSTS (notify=).
+
+      With --all, a file that cannot be used is listed with its error; the
+      listing still exits 0.
       """)
 
   @OptionGroup var target: TargetOptions
 
-  @Flag(help: "Print one JSON object. Errors are JSON too.")
+  @Flag(help: "Print JSON: one object (with --all, {secret_dir, time, users}). Errors are JSON too.")
   var json = false
+
+  @Flag(help: "List every user whose secret file is in the store (root only).")
+  var all = false
+
+  @Option(
+    name: .customLong("secret-dir"),
+    help: ArgumentHelp(
+      "With --all: the store to list (default /var/lib/pam_otp).",
+      discussion: "For a module line whose secret= is DIR/${USER}: each file is named after its user.",
+      valueName: "dir"))
+  var secretDirectory: String?
+
+  @Option(
+    help: ArgumentHelp(
+      "With --all: the order: user (default), failures (most first), backoff (ending last first), scratch (fewest first), last-success (latest first).",
+      valueName: "key"))
+  var sort: SortKey?
+
+  @Flag(help: "With --all: the other way round.")
+  var reverse = false
+
+  func validate() throws {
+    if all {
+      if target.user != nil { throw ValidationError("--all lists every user; give no user name with it") }
+      if target.secretFile != nil { throw ValidationError("--all lists a store: use --secret-dir, not --secret-file") }
+    } else {
+      let onlyWithAll = [
+        ("--secret-dir", secretDirectory != nil), ("--sort", sort != nil), ("--reverse", reverse),
+      ]
+      if let (name, _) = onlyWithAll.first(where: { $0.1 }) { throw ValidationError("\(name) needs --all") }
+    }
+  }
 
   func run() throws {
     try reportingErrors(json: json) {
+      if all { return try listStore() }
       let target = try Target.resolve(target)
       let file = try target.readSecretFile()
       let status = UserStatus(user: target.user.nameText, path: target.path, file: file, now: System.now)
       if json { try JSONOutput.print(status.json()) } else { print(StatusText.text(status)) }
     }
+  }
+
+  private func listStore() throws(CLIError) {
+    let directory = try StoreListing.directoryPath(secretDirectory)
+    let now = System.now
+    var listing = try StoreListing.read(directory: directory, now: now)
+    listing.sort(by: sort ?? .user, reversed: reverse)
+    if json {
+      try JSONOutput.print(listing.json)
+    } else {
+      print(StatusTable(listing: listing, styled: Terminal.stdoutIsStyled).text)
+    }
+  }
+
+  /// The orders `--sort` offers; each puts first what asks for attention.
+  enum SortKey: String, CaseIterable, ExpressibleByArgument {
+    case user
+    /// Most wrong codes first.
+    case failures
+    /// Users in a back-off first, the one ending last first.
+    case backoff
+    /// Fewest scratch codes left first.
+    case scratch
+    /// Most recent success first; users with none recorded last.
+    case lastSuccess = "last-success"
   }
 }
 

@@ -11,6 +11,15 @@ enum Terminal {
 
   static var stdinIsTerminal: Bool { isatty(0) == 1 }
 
+  /// Whether standard output may carry escape sequences (bold, colour): a
+  /// terminal, unless NO_COLOR is set (no-color.org) or TERM says it
+  /// cannot show them. Anything else (a pipe, a file) gets plain text.
+  static var stdoutIsStyled: Bool {
+    guard isatty(1) == 1, getenv("NO_COLOR").map({ $0.pointee == 0 }) ?? true else { return false }
+    guard let term = getenv("TERM").map({ String(cString: $0) }) else { return false }
+    return !term.isEmpty && term != "dumb"
+  }
+
   /// Asks a yes-or-no question on the terminal: `y` or `yes` (any case)
   /// is yes; anything else, the end of input included, is no.
   static func confirm(_ question: String) -> Bool {
@@ -41,3 +50,4 @@ enum Terminal {
     }
   }
 }
+
