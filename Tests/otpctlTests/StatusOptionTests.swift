@@ -14,6 +14,12 @@ struct StatusOptionTests {
     #expect(status.sort == .lastSuccess)
   }
 
+  @Test func prometheusWritesWhereOutputSays() throws {
+    let status = try #require(
+      try OTPCtl.parseAsRoot(["status", "--all", "--prometheus", "--output", "/var/lib/node/pam_otp.prom"]) as? Status)
+    #expect(status.prometheus && status.output == "/var/lib/node/pam_otp.prom")
+  }
+
   @Test(arguments: Status.SortKey.allCases)
   func everySortKeyIsTakenByItsName(_ key: Status.SortKey) throws {
     let status = try #require(try OTPCtl.parseAsRoot(["status", "--all", "--sort", key.rawValue]) as? Status)
@@ -27,6 +33,9 @@ struct StatusOptionTests {
     (["--secret-dir", "/srv/otp"], "--secret-dir needs --all"),
     (["alice", "--reverse"], "--reverse needs --all"),
     (["--all", "--sort", "age"], "age"),
+    (["--prometheus"], "--prometheus needs --all"),
+    (["--output", "/x.prom"], "--output needs --all"),
+    (["--all", "--json", "--prometheus"], "--json and --prometheus exclude each other"),
   ]
 
   @Test(arguments: refused)

@@ -11,9 +11,12 @@ PAM_OTP_PACKAGE_PACKAGES=(dpkg-dev)
 # Checking the .deb (scripts/test's package stage): lintian, a fresh Debian
 # root, man's warnings, and the shells whose completions it installs.
 PAM_OTP_PACKAGE_TEST_PACKAGES=(lintian debootstrap man-db groff-base bash-completion zsh fish)
+# prometheus brings promtool, Prometheus's own parser and linter of the
+# metrics `otpctl status --all --prometheus` writes (Debian ships it only
+# with the server, which systemd then starts; the tests need only promtool).
 PAM_OTP_TEST_PACKAGES=(
   binutils pamtester libpam-wrapper libnss-wrapper libpamtest0-dev python3-pypamtest python3-pam
-  python3-pytest python3-pexpect python3-pyotp
+  python3-pytest python3-pexpect python3-pyotp prometheus python3-prometheus-client
   oathtool libpam-google-authenticator libpam-oath
   openssh-server openssh-client sudo zbar-tools
   python3-aiosmtpd msmtp curl libclang-rt-14-dev faketime

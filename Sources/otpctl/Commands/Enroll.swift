@@ -143,7 +143,7 @@ struct Enroll: ParsableCommand {
       // Built before anything is shown, so a URI too long for a QR code
       // fails cleanly.
       let code = try qrCode(for: uri)
-      let png = try qrPNG.map { path throws(CLIError) in try PrivateFile.write(try code.pngData(), to: path) }
+      let png = try qrPNG.map { path throws(CLIError) in try AtomicFile.write(try code.pngData(), to: path) }
       do {
         if confirm {
           // With --json, standard output is for the JSON object; the secret

@@ -41,6 +41,15 @@ struct Status: ParsableCommand {
   @Flag(help: "With --all: the other way round.")
   var reverse = false
 
+  @Flag(help: "With --all: Prometheus text-format metrics, for node_exporter's textfile collector.")
+  var prometheus = false
+
+  @Option(
+    help: ArgumentHelp(
+      "With --all: write to this file atomically (a new file renamed over it, mode 0644) instead of standard output.",
+      valueName: "file"))
+  var output: String?
+
   func validate() throws {
     if all {
       if target.user != nil { throw ValidationError("--all lists every user; give no user name with it") }
@@ -48,9 +57,11 @@ struct Status: ParsableCommand {
     } else {
       let onlyWithAll = [
         ("--secret-dir", secretDirectory != nil), ("--sort", sort != nil), ("--reverse", reverse),
+        ("--prometheus", prometheus), ("--output", output != nil),
       ]
       if let (name, _) = onlyWithAll.first(where: { $0.1 }) { throw ValidationError("\(name) needs --all") }
     }
+    if json && prometheus { throw ValidationError("--json and --prometheus exclude each other") }
   }
 
   func run() throws {
@@ -68,10 +79,20 @@ struct Status: ParsableCommand {
     let now = System.now
     var listing = try StoreListing.read(directory: directory, now: now)
     listing.sort(by: sort ?? .user, reversed: reverse)
-    if json {
-      try JSONOutput.print(listing.json)
+    let text: String
+    if prometheus {
+      text = Prometheus.text(listing)
+    } else if json {
+      text = try JSONOutput.text(listing.json)
     } else {
-      print(StatusTable(listing: listing, styled: Terminal.stdoutIsStyled).text)
+      text = StatusTable(listing: listing, styled: output == nil && Terminal.stdoutIsStyled).text
+    }
+    let lines = text.hasSuffix("\n") ? text : text + "\n"
+    if let output {
+      // node_exporter, not root, reads it; nothing in it is secret.
+      try AtomicFile.write(SensitiveBytes(Array(lines.utf8)), to: output, mode: 0o644)
+    } else {
+      print(lines, terminator: "")
     }
   }
 

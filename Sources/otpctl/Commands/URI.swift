@@ -34,7 +34,7 @@ struct QR: ParsableCommand {
       let uri = Enrolment.uri(for: file, issuer: names.issuer ?? Enrolment.hostName, label: names.label ?? target.user.nameText).text
       let code = try QRCode(encoding: uri)
       if let png {
-        try PrivateFile.write(try code.pngData(), to: png)
+        try AtomicFile.write(try code.pngData(), to: png)
       } else {
         print(code.terminalText())
       }

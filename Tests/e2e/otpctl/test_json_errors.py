@@ -76,9 +76,10 @@ def test_another_users_secret(users, otpctl):
         (["enroll", "--digits", "9", "--json"], "--digits must be 6, 7 or 8"),
         (["enroll", "--json", "--no-such-option"], "--no-such-option"),
         (["status", "--json", "--sort", "user"], "--sort needs --all"),
+        (["status", "--all", "--json", "--prometheus"], "exclude each other"),
         (["status", "--all", "--sort", "age", "--json"], "age"),
     ],
-    ids=["validation", "unknown-option", "needs-all", "bad-sort-key"],
+    ids=["validation", "unknown-option", "needs-all", "two-formats", "bad-sort-key"],
 )
 def test_usage_errors_found_while_parsing(otpctl, arguments, fragment):
     assert_json_error(otpctl(*arguments), EXIT_USAGE, fragment)

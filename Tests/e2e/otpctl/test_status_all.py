@@ -341,3 +341,116 @@ def test_the_default_store(users, otpctl_path):
     shown = json.loads(result.stdout)
     assert shown["secret_dir"] == "/var/lib/pam_otp"
     assert [user["user"] for user in shown["users"]] == [account.pw_name]
+
+
+# --- Prometheus ------------------------------------------------------------------------
+
+
+def prometheus(otpctl, store, *options):
+    text = listing(otpctl, store, "--prometheus", *options).stdout
+    return text, metric_families(text)
+
+
+def metric_families(text):
+    """The samples by metric and user, read by the Python client's own
+    parser of the text format, after Prometheus's promtool accepted it."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    checked = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True, text=True)
+    assert checked.returncode == 0, f"promtool: {checked.stdout}{checked.stderr}\n{text}"
+    families = {}
+    for family in text_string_to_metric_families(text):
+        assert family.type == "gauge", family
+        assert family.documentation, family
+        samples = {}
+        for sample in family.samples:
+            assert sample.labels["user"] not in samples, f"two samples of {family.name} for one user"
+            samples[sample.labels["user"]] = sample
+        families[family.name] = samples
+    return families
+
+
+def test_prometheus_metrics_are_accepted_and_agree_with_the_files(otpctl, store):
+    text, families = prometheus(otpctl, store)
+    assert set(families) == {
+        "pam_otp_enrolled", "pam_otp_file_unusable", "pam_otp_token_info", "pam_otp_failures",
+        "pam_otp_last_failure_seconds", "pam_otp_backoff_until_seconds", "pam_otp_backoff_estimated",
+        "pam_otp_scratch_codes_remaining", "pam_otp_last_success_seconds",
+    }
+    value = lambda metric, state: families[metric][store.names[state]].value
+    everyone = set(store.names.values())
+    assert set(families["pam_otp_enrolled"]) == everyone == set(families["pam_otp_file_unusable"])
+    unusable = {store.names[state] for state in ("malformed", "unsafe", "no-user")}
+    assert {user for user, sample in families["pam_otp_file_unusable"].items() if sample.value == 1} == unusable
+    usable = everyone - unusable
+    for metric in ("pam_otp_token_info", "pam_otp_failures", "pam_otp_backoff_until_seconds",
+                   "pam_otp_backoff_estimated", "pam_otp_scratch_codes_remaining"):
+        assert set(families[metric]) == usable, metric
+    for state, name in store.names.items():
+        if name in unusable:
+            continue
+        file = store.file(state)
+        assert value("pam_otp_scratch_codes_remaining", state) == len(file.scratch_codes)
+        failures = file.option("FAILURES")
+        assert value("pam_otp_failures", state) == (int(failures[0]) if failures else 0)
+        if failures:
+            assert value("pam_otp_last_failure_seconds", state) == int(failures[1])
+        else:
+            assert name not in families["pam_otp_last_failure_seconds"]
+    [until] = store.file("recorded").option("BACKOFF_UNTIL")
+    assert value("pam_otp_backoff_until_seconds", "recorded") == int(until)
+    assert value("pam_otp_backoff_estimated", "recorded") == 0
+    assert value("pam_otp_backoff_until_seconds", "estimated") == store.started - 10 + 60
+    assert value("pam_otp_backoff_estimated", "estimated") == 1
+    assert value("pam_otp_backoff_until_seconds", "totp") == 0
+    [_, at] = store.file("remote").option("LAST0")
+    assert value("pam_otp_last_success_seconds", "remote") == int(at)
+    assert store.names["totp"] not in families["pam_otp_last_success_seconds"], "no record, no made-up time"
+    hotp = families["pam_otp_token_info"][store.names["hotp"]].labels
+    assert hotp == {"user": store.names["hotp"], "type": "hotp", "algorithm": "SHA256", "digits": "8", "period": "",
+                    "delivery": ""}
+    assert families["pam_otp_token_info"][store.names["delivery"]].labels["delivery"] == "email"
+    assert "someone" not in text and "example.com" not in text, "an address in the metrics"
+
+
+def test_prometheus_label_values_are_escaped(otpctl, tmp_path):
+    # File names no user can have: a quote, a backslash, bytes that are not
+    # UTF-8. Each is listed as unusable, once, under a label the format takes.
+    directory = tmp_path / "odd"
+    directory.mkdir(mode=0o700)
+    for name in (b'a"b', b"c\\d", b"e\xfff", b"e%FFf"):
+        path = os.path.join(bytes(directory), name)
+        with open(path, "wb") as file:
+            file.write(SECRET.encode() + b'\n" TOTP_AUTH\n')
+        os.chmod(path, 0o600)
+    result = otpctl("status", "--all", "--secret-dir", directory, "--prometheus")
+    assert result.returncode == EXIT_OK, result.stderr
+    assert 'pam_otp_file_unusable{user="a\\"b"} 1' in result.stdout
+    assert 'pam_otp_file_unusable{user="c\\\\d"} 1' in result.stdout
+    families = metric_families(result.stdout)
+    assert set(families["pam_otp_enrolled"]) == {'a"b', "c\\d", "e%FFf", "e%25FFf"}
+
+
+def test_output_replaces_the_file_atomically_and_readable_to_node_exporter(otpctl, store, tmp_path):
+    collector = tmp_path / "textfile"
+    collector.mkdir()
+    target = collector / "pam_otp.prom"
+    target.write_text("old\n")
+    old_inode = target.stat().st_ino
+    result = otpctl("status", "--all", "--secret-dir", store.directory, "--prometheus", "--output", target)
+    assert (result.returncode, result.stdout, result.stderr) == (EXIT_OK, "", "")
+    info = target.stat()
+    assert info.st_ino != old_inode, "written in place, not renamed over"
+    assert oct(info.st_mode & 0o777) == oct(0o644) and info.st_uid == 0
+    assert sorted(os.listdir(collector)) == ["pam_otp.prom"], "a temporary file was left"
+    metric_families(target.read_text())
+
+
+def test_output_with_json_and_text(otpctl, store, tmp_path):
+    target = tmp_path / "status.json"
+    assert listing(otpctl, store, "--json", "--output", target).stdout == ""
+    assert json.loads(target.read_text())["secret_dir"] == str(store.directory)
+    table = tmp_path / "status.txt"
+    assert listing(otpctl, store, "--output", table).stdout == ""
+    text = table.read_text()
+    assert text.startswith("USER ") and text.endswith(".\n") and "\x1b" not in text

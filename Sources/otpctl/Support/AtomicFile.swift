@@ -5,16 +5,17 @@ import OTPStore
 import Glibc
 #endif
 
-/// A file only its owner can read (a QR code holds the secret), written
-/// where the user asked: often a directory others can write, where the
-/// name may be swapped at any moment. So the directory is opened once and
-/// everything after goes through that descriptor: a new file beside the
-/// name (`O_CREAT | O_EXCL | O_NOFOLLOW`, mode 0600), renamed over it. A
-/// symlink or hard link at the name can neither redirect nor truncate
-/// another file.
-enum PrivateFile {
+/// A file written where the user asked: a QR code only its owner can read
+/// (it holds the secret), or metrics that node_exporter reads (0644).
+/// Often that is a directory others can write, where the name may be
+/// swapped at any moment. So the directory is opened once and everything
+/// after goes through that descriptor: a new file beside the name
+/// (`O_CREAT | O_EXCL | O_NOFOLLOW`), renamed over it. A symlink or hard
+/// link at the name can neither redirect nor truncate another file, and a
+/// reader of the name sees the old file or the new one, never half of one.
+enum AtomicFile {
   @discardableResult
-  static func write(_ bytes: SensitiveBytes, to path: String) throws(CLIError) -> CreatedFile {
+  static func write(_ bytes: SensitiveBytes, to path: String, mode: mode_t = 0o600) throws(CLIError) -> CreatedFile {
     let (directoryPath, name) = try split(path)
     let directory = open(directoryPath, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
     guard directory >= 0 else { throw failure(path, .open, errno) }
@@ -30,7 +31,7 @@ enum PrivateFile {
     var failed: (SystemError.Operation, Int32)? = nil
     if created.directory < 0 {
       failed = (.open, errno)
-    } else if fchmod(descriptor, 0o600) != 0 {
+    } else if fchmod(descriptor, mode) != 0 {
       failed = (.chmod, errno)
     } else if let error = bytes.withUnsafeBytes({ writeAll(descriptor, $0) }) {
       failed = (.write, error)
