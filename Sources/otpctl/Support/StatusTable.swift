@@ -15,15 +15,15 @@ struct StatusTable {
   struct Cell {
     var text: String
     var style: Style? = nil
-    var rightAligned = false
   }
 
   static let header = ["USER", "TOKEN", "LAST SUCCESS", "FROM", "WRONG", "BACKOFF UNTIL", "SCRATCH", "DELIVERY"]
-  static let rightAligned: Set<String> = ["WRONG", "SCRATCH"]
+  /// The columns of counts, aligned on their last digit.
+  static let rightAligned: Set<Int> = [4, 6]
 
   var text: String {
     guard !listing.entries.isEmpty else { return "No secret files in \(listing.directory)." }
-    let rows = [Self.header.map { Cell(text: $0, style: .bold, rightAligned: Self.rightAligned.contains($0)) }]
+    let rows = [Self.header.map { Cell(text: $0, style: .bold) }]
       + listing.entries.map(row)
     var lines = layout(rows)
     lines.append("")
@@ -44,9 +44,9 @@ struct StatusTable {
     return [
       Cell(text: status.user), Cell(text: status.tokenSummary), Cell(text: lastText),
       Cell(text: last?.hostText ?? "-"),
-      Cell(text: "\(status.failures)", style: status.failures > 0 ? .yellow : nil, rightAligned: true),
+      Cell(text: "\(status.failures)", style: status.failures > 0 ? .yellow : nil),
       backoff,
-      Cell(text: "\(scratch)", style: scratch == 0 ? .yellow : nil, rightAligned: true),
+      Cell(text: "\(scratch)", style: scratch == 0 ? .yellow : nil),
       Cell(text: status.file.delivery?.maskedText ?? "-"),
     ]
   }
@@ -60,7 +60,7 @@ struct StatusTable {
       for (column, cell) in cells.enumerated() {
         let padding = String(repeating: " ", count: widths[column] - cell.text.count)
         let isLast = column == cells.count - 1
-        var text = cell.rightAligned ? padding + cell.text : cell.text + (isLast ? "" : padding)
+        var text = Self.rightAligned.contains(column) ? padding + cell.text : cell.text + (isLast ? "" : padding)
         if styled, let style = cell.style { text = paint(text, style) }
         line += (column == 0 ? "" : "  ") + text
       }
