@@ -87,6 +87,8 @@ def store(module_users, otpctl_path, module_path, tmp_path_factory):
     enroll("delivery", "--deliver", "email:someone@example.com")
     name = enroll("remote")
     assert login(name, totp(secret(name)), "grace_period=3600", "notify=/usr/bin/true", rhost="192.0.2.44").authenticated
+    name = enroll("local")  # a success with no remote host and no grace_period=
+    assert login(name, totp(secret(name))).authenticated
     name = enroll("hotp-used", "--hotp", "--no-rate-limit")
     assert login(name, hotp(secret(name), 1), "notify=/usr/bin/true", rhost="host-b.example").authenticated
     write("malformed", '" WINDOW_SIZE 0', '" TOTP_AUTH')
@@ -235,6 +237,9 @@ def test_table_is_aligned_plain_text_with_a_row_per_file(otpctl, store):
     assert row("remote")["LAST SUCCESS"] == time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(int(at)))
     assert row("remote")["FROM"] == "192.0.2.44"
     assert (row("hotp-used")["LAST SUCCESS"], row("hotp-used")["FROM"]) == ("-", "host-b.example")
+    [step] = store.file("local").option("DISALLOW_REUSE")
+    assert row("local")["LAST SUCCESS"] == "~" + time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(int(step) * 30))
+    assert row("local")["FROM"] == "-"
     for state in ("malformed", "unsafe", "no-user"):
         assert row(state)["TOKEN"] == "UNUSABLE"
 
@@ -242,13 +247,13 @@ def test_table_is_aligned_plain_text_with_a_row_per_file(otpctl, store):
 def test_table_says_what_marks_and_unusable_files_mean(otpctl, store):
     text = listing(otpctl, store).stdout
     assert "* the file has no BACKOFF_UNTIL: computed with the default backoff= options" in text
-    assert "~ about" not in text, "no time here comes from a used code"
+    assert "~ about: the time of the newest used code (DISALLOW_REUSE), within the code window." in text
     assert "Secret files that cannot be used:" in text
     assert f"  {store.names['malformed']}: {store.path('malformed')}: line 2" in text
     assert f"  {store.names['unsafe']}: {store.path('unsafe')}: unsafe secret file: has mode 0644" in text
     summary = text.rstrip("\n").split("\n")[-1]
     assert re.fullmatch(
-        rf"12 secret files in {re.escape(str(store.directory))} at \d{{4}}-\d\d-\d\d \d\d:\d\d:\d\d UTC: "
+        rf"13 secret files in {re.escape(str(store.directory))} at \d{{4}}-\d\d-\d\d \d\d:\d\d:\d\d UTC: "
         r"2 in a back-off, 3 with wrong codes, 1 without scratch codes, 3 unusable\.", summary), summary
 
 
@@ -292,7 +297,11 @@ def test_sort_by_scratch_puts_the_fewest_first(otpctl, store):
 
 def test_sort_by_last_success_puts_the_latest_first(otpctl, store):
     states = order(otpctl, store, "--sort", "last-success")
-    assert states[0] == "remote"
+    assert states[:2] == ["local", "remote"] or states[:2] == ["remote", "local"]
+    first, second = (as_json(otpctl, store)[1][store.names[state]]["last_success"]["time"] for state in states[:2])
+    assert first >= second
+    # Then those whose file keeps no time of it, then the unusable files.
+    assert set(states[-3:]) == {"malformed", "unsafe", "no-user"}
 
 
 def test_reverse_turns_the_whole_order_round(otpctl, store):
@@ -406,6 +415,8 @@ def test_prometheus_metrics_are_accepted_and_agree_with_the_files(otpctl, store)
     [_, at] = store.file("remote").option("LAST0")
     assert value("pam_otp_last_success_seconds", "remote") == int(at)
     assert store.names["totp"] not in families["pam_otp_last_success_seconds"], "no record, no made-up time"
+    [step] = store.file("local").option("DISALLOW_REUSE")
+    assert value("pam_otp_last_success_seconds", "local") == int(step) * 30
     hotp = families["pam_otp_token_info"][store.names["hotp"]].labels
     assert hotp == {"user": store.names["hotp"], "type": "hotp", "algorithm": "SHA256", "digits": "8", "period": "",
                     "delivery": ""}
