@@ -137,7 +137,8 @@ static void watchdog(const char *path, char *const argv[], char *const envp[], i
   if (stdin_fd != 0 && dup2(stdin_fd, 0) != 0) _exit(1);
   int null = open("/dev/null", O_RDWR | O_CLOEXEC);
   if (null < 0 || dup2(null, 1) != 1 || dup2(null, 2) != 2) _exit(1);
-  close_range(3, ~0U, 0);
+  // glibc falls back to /proc/self/fd where the kernel lacks close_range.
+  closefrom(3);
 
   pid_t pid = 0;
   int error = cshim_spawn(path, argv, envp, 0, &pid);

@@ -183,6 +183,11 @@ struct AlertTests {
     let runningAfterTheResult = NotifyRecorder.isRunning(record.pid)
     #expect(result.status == .success)
     #expect(runningAfterTheResult, "the login's result waited for the program")
+    // Its watchdog is not this process's child, and holds none of its
+    // descriptors (a client's socket there would keep a connection open).
+    let watchdog = try #require(NotifyRecorder.parent(of: record.pid))
+    #expect(watchdog != getpid() && NotifyRecorder.parent(of: watchdog) != getpid())
+    #expect(NotifyRecorder.openDescriptors(of: watchdog) == ["0", "1", "2"])
     try recorder.waitUntilNoneRuns()
     #expect(!recorder.exitedByItself(record), "killed at its limit, not ended by itself")
   }

@@ -39,9 +39,10 @@ pam_otp_lay_out() {
 
   pam_otp_install_binary 0644 "$bin/libpam_otp.so" "$security/pam_otp.so"
   pam_otp_install_binary 0755 "$bin/otpctl" "$root/usr/bin/otpctl"
-  # The deliver= programs: root's, in a directory only root can write, as
-  # the module demands.
-  install -m 0755 scripts/deliver-email scripts/deliver-sms "$root/usr/libexec/pam_otp/"
+  # The deliver= and notify= programs: root's, in a directory only root can
+  # write, as the module demands.
+  install -m 0755 scripts/deliver-email scripts/deliver-sms scripts/deliver-push scripts/notify-email \
+    scripts/notify-webhook "$root/usr/libexec/pam_otp/"
 
   # Manual pages: pam_otp(8) as written, otpctl(1) from otpctl's parser.
   sed -e "s/@VERSION@/$version/g" -e "s/@DATE@/$date/g" scripts/man/pam_otp.8.in |

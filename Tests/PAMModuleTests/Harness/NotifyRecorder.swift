@@ -113,6 +113,19 @@ final class NotifyRecorder: @unchecked Sendable {
     }
   }
 
+  /// The parent process of `pid` (its watchdog, for a program), from /proc.
+  static func parent(of pid: pid_t) -> pid_t? {
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+      let close = stat.lastIndex(of: ")")
+    else { return nil }
+    return stat[stat.index(close, offsetBy: 2)...].split(separator: " ").dropFirst().first.flatMap { pid_t($0) }
+  }
+
+  /// The descriptors `pid` holds open.
+  static func openDescriptors(of pid: pid_t) -> Set<String> {
+    Set((try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd")) ?? [])
+  }
+
   /// Alive and not a zombie (a zombie waits for its watchdog to reap it).
   static func isRunning(_ pid: pid_t) -> Bool {
     guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),

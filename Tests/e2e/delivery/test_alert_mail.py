@@ -1,5 +1,5 @@
-"""Alerts (notify=) end to end: a real sshd with the shipped pam.d/sshd
-stack and notify= on both pam_otp lines, the shipped scripts/notify-email
+"""Alerts (notify=) end to end: a real sshd with Debian's /etc/pam.d/sshd
+and the README's password-then-code recipe, notify= on both pam_otp lines, the shipped scripts/notify-email
 installed as an administrator would, msmtp as its sendmail, and a real
 SMTP server on loopback.
 
@@ -16,8 +16,9 @@ import pytest
 from delivery_support import COMMAND, MAIL_FROM, events, wait_for
 from rigs.accounts import enrolled
 from rigs.codes import totp, wrong_totp
+from rigs.debian import debian_stack
 from rigs.delivery_programs import write_setting_file
-from rigs.pamstack import shipped, with_options_on_every
+from rigs.pamstack import with_options_on_every
 from rigs.sent_codes import appears
 from rigs.smtp import SmtpServer, msmtp_config
 from rigs.sshd import SshServer, ssh
@@ -49,7 +50,8 @@ def notify_email(programs, alert_mail):
 
 @pytest.fixture(scope="module")
 def alert_sshd(module_path, notify_email, tmp_path_factory):
-    stack = with_options_on_every(shipped("sshd", module_path), module_path, f"notify={notify_email}")
+    stack = with_options_on_every(debian_stack("sshd", "password-then-code", module_path), module_path,
+                                  f"notify={notify_email}")
     server = SshServer(tmp_path_factory.mktemp("sshd-alerts"), stack, authentication_methods="keyboard-interactive")
     with server:
         yield server

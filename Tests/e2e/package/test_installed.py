@@ -46,8 +46,8 @@ def owned_paths():
 
 
 def test_files_are_roots_with_their_modes():
-    modes = {MODULE: 0o644, OTPCTL: 0o755, Path("/usr/libexec/pam_otp/deliver-email"): 0o755,
-             Path("/usr/libexec/pam_otp/deliver-sms"): 0o755}
+    programs = ["deliver-email", "deliver-sms", "deliver-push", "notify-email", "notify-webhook"]
+    modes = {MODULE: 0o644, OTPCTL: 0o755, **{Path("/usr/libexec/pam_otp") / name: 0o755 for name in programs}}
     for path in owned_paths():
         info = path.lstat()
         assert info.st_uid == 0 and info.st_gid == 0, path
