@@ -465,3 +465,15 @@ def test_output_with_json_and_text(otpctl, store, tmp_path):
     assert listing(otpctl, store, "--output", table).stdout == ""
     text = table.read_text()
     assert text.startswith("USER ") and text.endswith(".\n") and "\x1b" not in text
+
+
+def test_the_readme_documents_every_metric_and_its_rules_are_valid(otpctl, store, tmp_path):
+    text = (Path(__file__).resolve().parents[3] / "README.md").read_text()
+    section = text[text.index("### Metrics for Prometheus"):text.index("## What the module returns and logs")]
+    _, families = prometheus(otpctl, store)
+    assert set(re.findall(r"^\| `(pam_otp_\w+)` \|", section, re.M)) == set(families)
+    rules = re.search(r"```yaml\n(.*?)```", section, re.S).group(1)
+    assert set(re.findall(r"\b(pam_otp_\w+)", rules)) <= set(families)
+    (tmp_path / "rules.yml").write_text(rules)
+    checked = subprocess.run(["promtool", "check", "rules", tmp_path / "rules.yml"], capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
