@@ -76,8 +76,9 @@ def store(module_users, otpctl_path, module_path, tmp_path_factory):
     name = enroll("recorded")
     # backoff=600 backoff_after=1: one wrong code, ten minutes (the defaults: none).
     assert not login(name, wrong_totp(secret(name)), "backoff=600", "backoff_after=1").authenticated
-    # Four wrong codes from before the module kept BACKOFF_UNTIL.
-    write("estimated", '" RATE_LIMIT 3 30', '" TOTP_AUTH', f'" FAILURES 4 {started - 10}', "12345678")
+    # Six wrong codes from before the module kept BACKOFF_UNTIL: by the
+    # default options, 240 s after the last (time enough for a slow run).
+    write("estimated", '" RATE_LIMIT 3 30', '" TOTP_AUTH', f'" FAILURES 6 {started - 10}', "12345678")
     name = enroll("wrong")
     for _ in range(2):  # two: the defaults call for no wait yet
         assert not login(name, wrong_totp(secret(name))).authenticated
@@ -169,7 +170,7 @@ def test_json_states(otpctl, store):
     [_, last] = store.file("recorded").option("FAILURES")
     assert int(until) == int(last) + 600, "not the stack's backoff=600"
     assert user("estimated")["backoff_source"] == "default_options"
-    assert user("estimated")["backoff_until"] == store.started - 10 + 60
+    assert user("estimated")["backoff_until"] == store.started - 10 + 240
     assert (user("wrong")["failures"], user("wrong")["backoff_until"]) == (2, None)
     assert user("scratch")["scratch_codes_left"] == 0
     assert user("delivery")["deliver"] == "email:s***@example.com"
@@ -228,9 +229,9 @@ def test_table_is_aligned_plain_text_with_a_row_per_file(otpctl, store):
     assert row("hotp")["TOKEN"] == "HOTP SHA256 8"
     [until] = store.file("recorded").option("BACKOFF_UNTIL")
     assert row("recorded")["BACKOFF UNTIL"] == time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(int(until)))
-    estimated = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(store.started - 10 + 60))
+    estimated = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(store.started - 10 + 240))
     assert row("estimated")["BACKOFF UNTIL"] == estimated + "*"
-    assert (row("estimated")["WRONG"], row("wrong")["WRONG"], row("wrong")["BACKOFF UNTIL"]) == ("4", "2", "-")
+    assert (row("estimated")["WRONG"], row("wrong")["WRONG"], row("wrong")["BACKOFF UNTIL"]) == ("6", "2", "-")
     assert row("scratch")["SCRATCH"] == "0" and row("totp")["SCRATCH"] == "5"
     assert row("delivery")["DELIVERY"] == "email:s***@example.com"
     [_, at] = store.file("remote").option("LAST0")
@@ -409,7 +410,7 @@ def test_prometheus_metrics_are_accepted_and_agree_with_the_files(otpctl, store)
     [until] = store.file("recorded").option("BACKOFF_UNTIL")
     assert value("pam_otp_backoff_until_seconds", "recorded") == int(until)
     assert value("pam_otp_backoff_estimated", "recorded") == 0
-    assert value("pam_otp_backoff_until_seconds", "estimated") == store.started - 10 + 60
+    assert value("pam_otp_backoff_until_seconds", "estimated") == store.started - 10 + 240
     assert value("pam_otp_backoff_estimated", "estimated") == 1
     assert value("pam_otp_backoff_until_seconds", "totp") == 0
     [_, at] = store.file("remote").option("LAST0")
