@@ -1,0 +1,238 @@
+import CModuleFaults
+import CPAM
+import Glibc
+
+/// The module options the invariants depend on, read from the arguments
+/// the harness passed. Only canonical values are trusted (`backoff=30`,
+/// not `backoff=030`): where the module's reading could differ from this
+/// one, the checks that depend on it are skipped rather than guessed.
+struct OptionModel {
+  var decoy = false
+  var allowReadonly = false
+  var gracePeriod: Int64 = 0
+  // The README's defaults.
+  var backoffInitial: Int64 = 30
+  var backoffFree: Int64 = 3
+  var backoffMaximum: Int64? = nil
+  /// A value this model cannot read with certainty.
+  var uncertain = false
+
+  init(_ arguments: [[UInt8]]) {
+    var seen: Set<String> = []
+    for argument in arguments {
+      let equals = argument.firstIndex(of: UInt8(ascii: "=")) ?? argument.endIndex
+      let name = String(decoding: argument[..<equals], as: UTF8.self)
+      let value = equals < argument.endIndex ? Array(argument[(equals + 1)...]) : nil
+      switch (name, value) {
+      case ("decoy", nil): decoy = true
+      case ("allow_readonly", nil): allowReadonly = true
+      case ("grace_period", _), ("backoff", _), ("backoff_after", _), ("backoff_max", _):
+        guard let number = value.flatMap(Self.canonical), !seen.contains(name) else {
+          uncertain = true
+          continue
+        }
+        seen.insert(name)
+        switch name {
+        case "grace_period": gracePeriod = number
+        case "backoff": backoffInitial = number
+        case "backoff_after": backoffFree = number
+        default: backoffMaximum = number
+        }
+      default: break
+      }
+    }
+  }
+
+  /// A decimal number as the harness's seeds write one: no sign, no
+  /// leading zero, at most 9 digits.
+  static func canonical(_ text: [UInt8]) -> Int64? {
+    guard !text.isEmpty, text.count <= 9, text.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
+      text.count == 1 || text.first != 0x30
+    else { return nil }
+    return Int64(String(decoding: text, as: UTF8.self))
+  }
+
+  /// The shortest wait the back-off may impose after `count` wrong codes:
+  /// at least the first delay once the free failures are used up (the
+  /// doubling only makes it longer), capped by `backoff_max`.
+  func minimumBackoff(afterFailures count: Int) -> Int64 {
+    guard backoffInitial > 0, Int64(count) >= backoffFree else { return 0 }
+    return min(backoffInitial, backoffMaximum ?? backoffInitial)
+  }
+}
+
+/// A broken promise: printed with the run's context, then the process
+/// aborts so that libFuzzer saves the input.
+struct Violation: Error {
+  /// A short name of the broken promise, as reports and the
+  /// MODULE_FAULTS_KNOWN_DEFECTS list spell it.
+  let kind: String
+  let message: String
+
+  init(_ kind: String, _ message: String) {
+    self.kind = kind
+    self.message = message
+  }
+}
+
+/// The checks made after every login. See Tests/Fuzz/README.md.
+struct Invariants {
+  let scenario: Scenario
+  let setup: LoginSetup
+  let result: LoginResult
+  let options: OptionModel
+  let before: Sandbox.FileState?
+  let after: Sandbox.FileState?
+  let facts: SecretFacts?
+  let listingBefore: [String]
+  let listingAfter: [String]
+
+  /// errno values with which `allow_readonly` may still accept a TOTP code:
+  /// the file system refuses writes (issue 9: never EPERM, EACCES, ...).
+  static let fileSystemRefusals: Set<Int32> = [EROFS, ENOSPC, EDQUOT]
+
+  var succeeded: Bool { result.status == PAM_SUCCESS }
+
+  func check() throws(Violation) {
+    guard result.status >= 0 && result.status < 32 else {
+      throw Violation("bad-status", "pam_sm_authenticate returned \(result.status), not a PAM status")
+    }
+    if options.decoy {
+      guard !succeeded else { throw Violation("decoy-success", "a decoy line returned PAM_SUCCESS") }
+      guard after == before else { throw Violation("decoy-changed-file", "a decoy line changed the secret file") }
+      guard listingAfter == listingBefore else {
+        throw Violation("decoy-left-files", "a decoy line left files behind: \(listingBefore) -> \(listingAfter)")
+      }
+      guard result.spawned == 0 else { throw Violation("decoy-sent-code", "a decoy line ran the deliver= program") }
+    }
+    if scenario.delivery == .unsafe && result.spawned > 0 {
+      throw Violation("unsafe-program-ran", "the module ran a deliver= program that everyone can write")
+    }
+    guard let before else {
+      guard !succeeded else { throw Violation("success-without-file", "PAM_SUCCESS for a user without a secret file") }
+      guard after == nil else { throw Violation("created-file", "the module created a secret file") }
+      return
+    }
+    guard let facts else {
+      guard !succeeded else { throw Violation("success-unparsable-file", "PAM_SUCCESS with a secret file that does not parse") }
+      return
+    }
+    guard let after else { throw Violation("file-gone", "the secret file is gone after the login") }
+    guard SecretFacts(parsing: after.bytes) != nil else {
+      throw Violation("unparsable-after", "the module left a secret file that no longer parses")
+    }
+    if after.bytes != before.bytes {
+      guard after.uid == before.uid, after.mode == before.mode else {
+        throw Violation(
+          "owner-mode-changed",
+          "the rewritten file has owner \(after.uid) mode \(String(after.mode, radix: 8)), "
+            + "was \(before.uid) mode \(String(before.mode, radix: 8))")
+      }
+    }
+    try secretNeverShown(facts: facts, before: before)
+    guard succeeded else { return }
+    try noSuccessPastTheLimits(facts: facts)
+  }
+
+  /// The rate limit and the back-off in force at the start, at every clock
+  /// value the module read, allow no success (only a grace-period login
+  /// skips both).
+  func noSuccessPastTheLimits(facts: SecretFacts) throws(Violation) {
+    let reads = result.clockReads
+    guard !reads.isEmpty, !options.uncertain, !gracePossible(facts: facts) else { return }
+    if let limit = facts.rateLimit, reads.allSatisfy({ now in
+      let (start, overflow) = now.subtractingReportingOverflow(limit.interval)
+      return !overflow && limit.times.filter { $0 >= start && $0 <= now }.count >= limit.attempts
+    }) {
+      throw Violation("success-rate-limited", "PAM_SUCCESS while over the rate limit (\(limit.attempts) in \(limit.interval) s)")
+    }
+    if let failures = facts.failures {
+      let wait = options.minimumBackoff(afterFailures: failures.count)
+      let (end, overflow) = failures.last.addingReportingOverflow(wait)
+      if wait > 0, reads.allSatisfy({ $0 >= failures.last && (overflow || $0 < end) }) {
+        throw Violation(
+          "success-backing-off", "PAM_SUCCESS during a back-off (\(failures.count) wrong codes, the last at \(failures.last))")
+      }
+    }
+  }
+
+  /// Whether a grace-period login (no code) was possible at some read.
+  func gracePossible(facts: SecretFacts) -> Bool {
+    guard options.gracePeriod > 0, let host = setup.remoteHost else { return false }
+    return facts.lastLogins.contains { login in
+      login.host == host
+        && result.clockReads.contains { $0 >= login.time && $0 < login.time &+ options.gracePeriod }
+    }
+  }
+
+  /// The Base32 secret never appears in a log line or a message, unless
+  /// the input itself put it somewhere the module may echo.
+  func secretNeverShown(facts: SecretFacts, before: Sandbox.FileState) throws(Violation) {
+    let line = Array(before.bytes.prefix { $0 != 0x0A }.filter { $0 != 0x0D && $0 != 0x20 && $0 != 0x09 })
+    guard line.count >= 16 else { return }
+    var inputs: [[UInt8]] = scenario.options + [setup.authenticationToken ?? []]
+    inputs += [setup.user.name ?? [], setup.remoteHost ?? [], setup.tty ?? [], setup.service ?? []]
+    inputs += result.typed.compactMap { if case .literal(let bytes) = $0 { bytes } else { nil } }
+    guard !inputs.contains(where: { Self.contains($0, line) }) else { return }
+    for text in result.logLines + result.shown where Self.contains(text, line) {
+      throw Violation("secret-shown", "the secret appears in: \(String(decoding: text, as: UTF8.self))")
+    }
+  }
+
+  /// `allow_readonly` and a write the file system refused: the TOTP code
+  /// may be accepted without its step reaching the file.
+  var readOnlyAcceptancePossible: Bool {
+    let writeKinds: Set<Int32> = [
+      Int32(FAULT_OPEN.rawValue), Int32(FAULT_WRITE.rawValue), Int32(FAULT_FSYNC.rawValue),
+      Int32(FAULT_RENAME.rawValue), Int32(FAULT_CHOWN.rawValue), Int32(FAULT_CHMOD.rawValue),
+    ]
+    return options.allowReadonly
+      && result.fired.contains { writeKinds.contains($0.kind) && Self.fileSystemRefusals.contains($0.error) }
+  }
+
+  /// Defects already filed, recognised by the shape of the violation, so
+  /// that a run exploring the rest can go past them
+  /// (MODULE_FAULTS_KNOWN_DEFECTS=negative-time,...). scripts/fuzz never
+  /// sets it: the saved regressions fail until the defects are fixed.
+  func knownDefect(_ violation: Violation) -> String? {
+    let lines = (after?.bytes ?? []).split(separator: 0x0A).map { String(decoding: $0, as: UTF8.self) }
+    switch violation.kind {
+    case "unparsable-after":
+      // Issue 9, item 11: a HOTP counter past 19 digits is written back.
+      if lines.contains(where: { $0.hasPrefix("\" HOTP_COUNTER ") && $0.count >= 15 + 20 }) {
+        return "hotp-counter-overflow"
+      }
+      // Issue 9, item 12: a clock before 1970 is written as negative times
+      // (and one after 999,999,999,999 as times of 13 digits or more).
+      let times = ["\" RATE_LIMIT ", "\" FAILURES ", "\" DISALLOW_REUSE ", "\" DELIVERIES ", "\" DELIVERY_CODE ", "\" LAST"]
+      if lines.contains(where: { line in times.contains { line.hasPrefix($0) } && Self.hasTimeOutOfRange(line) }) {
+        return "time-out-of-range"
+      }
+    case "replay-succeeded":
+      // Issue 9, item 5: allow_readonly accepts after any write error, and HOTP codes too.
+      let writeKinds: Set<Int32> = [
+        Int32(FAULT_OPEN.rawValue), Int32(FAULT_WRITE.rawValue), Int32(FAULT_FSYNC.rawValue),
+        Int32(FAULT_RENAME.rawValue), Int32(FAULT_CHOWN.rawValue), Int32(FAULT_CHMOD.rawValue),
+      ]
+      if options.allowReadonly && result.fired.contains(where: { writeKinds.contains($0.kind) }) {
+        return "readonly-accepts"
+      }
+    default: break
+    }
+    return nil
+  }
+
+  static func hasTimeOutOfRange(_ line: String) -> Bool {
+    line.split(separator: " ").dropFirst(2).contains { field in
+      field.first == "-" || (field.count > 12 && field.allSatisfy(\.isNumber))
+    }
+  }
+
+  static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
+    guard !needle.isEmpty, haystack.count >= needle.count else { return false }
+    for start in 0...(haystack.count - needle.count) where haystack[start..<(start + needle.count)].elementsEqual(needle) {
+      return true
+    }
+    return false
+  }
+}
