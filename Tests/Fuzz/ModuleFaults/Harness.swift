@@ -30,6 +30,9 @@ final class Harness {
   let sandbox: Sandbox
   /// MODULE_FAULTS_VERBOSE=1: describe every run (for writing seeds).
   let verbose = getenv("MODULE_FAULTS_VERBOSE") != nil
+  /// MODULE_FAULTS_STATS=1: at exit, count what the runs reached.
+  nonisolated(unsafe) static var statistics: [String: Int] = [:]
+  let countStatistics = getenv("MODULE_FAULTS_STATS") != nil
   /// MODULE_FAULTS_KNOWN_DEFECTS=a,b: go on past these (Invariants.knownDefect).
   let knownDefects: Set<String> = Set(
     (getenv("MODULE_FAULTS_KNOWN_DEFECTS").map { String(cString: $0) } ?? "").split(separator: ",").map(String.init))
@@ -54,6 +57,12 @@ final class Harness {
     let root = sandbox.root
     atexitRoot = root
     atexit { if let root = atexitRoot { Sandbox.removeTree(root) } }
+    if countStatistics {
+      atexit {
+        let lines = Harness.statistics.sorted { $0.key < $1.key }.map { "  \($0.key): \($0.value)" }
+        fputs("module-faults statistics:\n" + lines.joined(separator: "\n") + "\n", stderr)
+      }
+    }
   }
 
   static func executableDirectory() -> String {
@@ -86,6 +95,31 @@ final class Harness {
     return (Array("secret=\(directory)/\(template)".utf8), exact ? path : nil)
   }
 
+  /// Puts something other than a plain file at the secret path, as the
+  /// scenario says; returns the file the module must leave alone.
+  func arrange(_ scenario: Scenario, at path: String, owner: UInt32) -> (path: String, state: Sandbox.FileState?)? {
+    guard let link = scenario.link else { return nil }
+    switch link {
+    case .hard:
+      _ = Glibc.link(path, path + ".link")
+      return (path, Sandbox.state(of: path))
+    case .symbolic:
+      guard rename(path, path + ".target") == 0 else { return nil }
+      let name = path.split(separator: "/").last.map(String.init) ?? path
+      _ = symlink(name + ".target", path)
+      return (path + ".target", Sandbox.state(of: path + ".target"))
+    case .fifo:
+      _ = unlink(path)
+      _ = mkfifo(path, scenario.mode)
+      _ = chown(path, owner, scenario.group ?? owner)
+    case .directory:
+      _ = unlink(path)
+      _ = mkdir(path, 0o700)
+      _ = chown(path, owner, scenario.group ?? owner)
+    }
+    return nil
+  }
+
   static func isFileName(_ name: [UInt8]) -> Bool {
     !name.isEmpty && name.count <= 255 && !name.contains(UInt8(ascii: "/")) && name != [0x2E] && name != [0x2E, 0x2E]
   }
@@ -95,8 +129,11 @@ final class Harness {
     let (secretArgument, path) = placement(scenario)
     let owner = scenario.owner ?? (scenario.layout.inHome ? Sandbox.nobody : 0)
     if let path, let bytes = scenario.file {
-      Sandbox.write(bytes, to: path, mode: scenario.mode, owner: owner, group: scenario.group ?? owner)
+      let padded = bytes + [UInt8](repeating: 0x0A, count: scenario.padding * 1024)
+      Sandbox.write(padded, to: path, mode: scenario.mode, owner: owner, group: scenario.group ?? owner)
     }
+    let protected = path.flatMap { arrange(scenario, at: $0, owner: owner) }
+    if let mode = scenario.directoryMode { _ = chmod(scenario.layout.inHome ? sandbox.home : sandbox.secrets, mode) }
     let before = path.flatMap(Sandbox.state)
     let facts = before.flatMap { SecretFacts(parsing: $0.bytes) }
 
@@ -118,67 +155,39 @@ final class Harness {
     let after = path.flatMap(Sandbox.state)
     let invariants = Invariants(
       scenario: scenario, setup: setup, result: result, options: OptionModel(arguments), before: before,
-      after: after, facts: facts, listingBefore: listingBefore, listingAfter: sandbox.listing())
+      after: after, facts: facts, listingBefore: listingBefore, listingAfter: sandbox.listing(),
+      protectedBefore: protected?.state, protectedAfter: protected.flatMap { Sandbox.state(of: $0.path) })
     if verbose { describe(result, after: after) }
+    if countStatistics { count(result, invariants: invariants) }
     do throws(Violation) {
       try invariants.check()
       if invariants.succeeded, let path, let facts, let after {
         try replays(invariants, facts: facts, after: after, path: path)
       }
     } catch {
-      if let defect = invariants.knownDefect(error), knownDefects.contains(defect) { return }
+      if let defect = invariants.knownDefect(error), knownDefects.contains(defect) {
+        if countStatistics { Self.statistics["known defect " + defect, default: 0] += 1 }
+        return
+      }
       report(error, scenario: scenario, result: result, before: before, after: after)
     }
   }
 
-  /// A success must have used up what it used: the same answers, typed
-  /// again at the same times into the file it left, must fail. Replays run
-  /// without faults and without `grace_period` (a grace login needs no
-  /// code). They run twice:
-  /// - as they were, unless the file allows a TOTP code to be used again
-  ///   (no DISALLOW_REUSE), or `allow_readonly` met a read-only or full
-  ///   disk and the code was a TOTP code;
-  /// - with the secret replaced, where only a scratch code or a sent code
-  ///   can still match, and neither may ever work twice.
-  func replays(_ invariants: Invariants, facts: SecretFacts, after: Sandbox.FileState, path: String)
-    throws(Violation)
-  {
-    var replay = invariants.setup
-    replay.arguments = replay.arguments.filter { !$0.starts(with: "grace_period".utf8) }
-    replay.faults = []
-    replay.replies = invariants.result.typed
-    replay.resumes = 0
-    replay.randomSeed = replay.randomSeed ^ 0x5EED_0F_2EF1A7
-    let totpReusable =
-      facts.mode == .totp && (facts.usedSteps == nil || invariants.readOnlyAcceptancePossible)
-    if !totpReusable {
-      sandbox.reset()
-      Sandbox.write(after.bytes, to: path, mode: after.mode, owner: after.uid, group: after.gid)
-      let again = Login.run(replay, facts: facts, sandbox: sandbox)
-      if again.status == PAM_SUCCESS {
-        throw Violation("replay-succeeded", "the same answers succeeded again on the file the success left")
-      }
-    }
-    guard !facts.scratchCodes.isEmpty || facts.hasDeliveryAddress || facts.hasSentCode else { return }
-    sandbox.reset()
-    Sandbox.write(Self.replacingSecret(after.bytes), to: path, mode: after.mode, owner: after.uid, group: after.gid)
-    let again = Login.run(replay, facts: facts, sandbox: sandbox)
-    if again.status == PAM_SUCCESS {
-      throw Violation(
-        "replay-scratch-or-sent", "a scratch or sent code that succeeded works again (secret replaced)")
+  func count(_ result: LoginResult, invariants: Invariants) {
+    func add(_ key: String) { Self.statistics[key, default: 0] += 1 }
+    add("runs")
+    add("status \(result.status)")
+    if !result.fired.isEmpty { add("runs with a fault fired") }
+    if result.spawned > 0 { add("runs that started deliver=") }
+    if result.calls > 1 { add("runs resumed after PAM_INCOMPLETE") }
+    if let facts = invariants.facts, let before = invariants.before {
+      if invariants.rightCodeMustSucceed(facts: facts, before: before) { add("runs judged for a right code") }
+      if invariants.succeeded { add("successes replayed") }
     }
   }
 
-  /// The file with another valid secret on its first line.
-  static func replacingSecret(_ bytes: [UInt8]) -> [UInt8] {
-    let end = bytes.firstIndex(of: 0x0A) ?? bytes.endIndex
-    let first = Array("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ".utf8)
-    let second = Array("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP".utf8)
-    return (Array(bytes[..<end]) == first ? second : first) + bytes[end...]
-  }
-
-  func describe(_ result: LoginResult, after: Sandbox.FileState?) {
-    fputs(context(result, before: nil, after: after).joined(separator: "\n") + "\n", stderr)
+  func describe(_ result: LoginResult, after: Sandbox.FileState?, title: String = "login") {
+    fputs("\(title):\n" + context(result, before: nil, after: after).joined(separator: "\n") + "\n", stderr)
   }
 
   func context(_ result: LoginResult, before: Sandbox.FileState?, after: Sandbox.FileState?) -> [String] {

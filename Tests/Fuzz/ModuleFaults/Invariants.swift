@@ -14,6 +14,8 @@ struct OptionModel {
   var backoffInitial: Int64 = 30
   var backoffFree: Int64 = 3
   var backoffMaximum: Int64? = nil
+  var maximumSends: Int64 = 5
+  var sendWindow: Int64 = 3600
   /// A value this model cannot read with certainty.
   var uncertain = false
 
@@ -24,6 +26,16 @@ struct OptionModel {
       let name = String(decoding: argument[..<equals], as: UTF8.self)
       let value = equals < argument.endIndex ? Array(argument[(equals + 1)...]) : nil
       switch (name, value) {
+      case ("max_sends", _):
+        let parts = (value ?? []).split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
+        guard parts.count == 2, let count = Self.canonical(Array(parts[0])), let window = Self.canonical(Array(parts[1])),
+          !seen.contains(name)
+        else {
+          uncertain = true
+          continue
+        }
+        seen.insert(name)
+        (maximumSends, sendWindow) = (count, window)
       case ("decoy", nil): decoy = true
       case ("allow_readonly", nil): allowReadonly = true
       case ("grace_period", _), ("backoff", _), ("backoff_after", _), ("backoff_max", _):
@@ -86,6 +98,9 @@ struct Invariants {
   let facts: SecretFacts?
   let listingBefore: [String]
   let listingAfter: [String]
+  /// With `link`: the file behind the hard or symbolic link.
+  let protectedBefore: Sandbox.FileState?
+  let protectedAfter: Sandbox.FileState?
 
   /// errno values with which `allow_readonly` may still accept a TOTP code:
   /// the file system refuses writes (issue 9: never EPERM, EACCES, ...).
@@ -97,6 +112,11 @@ struct Invariants {
     guard result.status >= 0 && result.status < 32 else {
       throw Violation("bad-status", "pam_sm_authenticate returned \(result.status), not a PAM status")
     }
+    guard result.identityLeft == (0, 0) else {
+      throw Violation(
+        "identity-not-restored",
+        "the module returned with the file system identity \(result.identityLeft.uid):\(result.identityLeft.gid)")
+    }
     if options.decoy {
       guard !succeeded else { throw Violation("decoy-success", "a decoy line returned PAM_SUCCESS") }
       guard after == before else { throw Violation("decoy-changed-file", "a decoy line changed the secret file") }
@@ -104,6 +124,12 @@ struct Invariants {
         throw Violation("decoy-left-files", "a decoy line left files behind: \(listingBefore) -> \(listingAfter)")
       }
       guard result.spawned == 0 else { throw Violation("decoy-sent-code", "a decoy line ran the deliver= program") }
+    }
+    if let link = scenario.link {
+      guard !succeeded else { throw Violation("unsafe-file-accepted", "PAM_SUCCESS through a \(link.name) at the secret path") }
+      guard protectedAfter == protectedBefore else {
+        throw Violation("unsafe-file-changed", "the module changed a file through a \(link.name)")
+      }
     }
     if scenario.delivery == .unsafe && result.spawned > 0 {
       throw Violation("unsafe-program-ran", "the module ran a deliver= program that everyone can write")
@@ -130,6 +156,10 @@ struct Invariants {
       }
     }
     try secretNeverShown(facts: facts, before: before)
+    if !succeeded && rightCodeMustSucceed(facts: facts, before: before) {
+      throw Violation("right-code-refused", "a fresh right code was refused (status \(result.status))")
+    }
+    try noSendsPastTheCap(facts: facts)
     guard succeeded else { return }
     try noSuccessPastTheLimits(facts: facts)
   }
@@ -153,6 +183,72 @@ struct Invariants {
         throw Violation(
           "success-backing-off", "PAM_SUCCESS during a back-off (\(failures.count) wrong codes, the last at \(failures.last))")
       }
+    }
+  }
+
+  /// The other side of the promises: where nothing can stand in the way,
+  /// a right code gets in. Only a plain case is judged, so that no
+  /// legitimate refusal can be mistaken for a defect: no fault fired, a
+  /// steady present-day clock, options that cannot refuse a right code,
+  /// an existing account, a file its owner may use, no rate limit or
+  /// back-off near, and a first answer that is the current TOTP code, the
+  /// next HOTP code or a scratch code, never used before.
+  func rightCodeMustSucceed(facts: SecretFacts, before: Sandbox.FileState) -> Bool {
+    let harmless: Set<String> = [
+      "debug", "echo_verification_code", "noskewadj", "no_increment_hotp", "allow_readonly", "nullok",
+    ]
+    let userArguments = setup.arguments.filter { !$0.starts(with: "secret=".utf8) }
+    guard result.fired.isEmpty, setup.clockSteps.isEmpty, (1_000_000_000...100_000_000_000).contains(setup.clockBase),
+      scenario.link == nil, scenario.directoryMode == nil, scenario.padding == 0,
+      userArguments.allSatisfy({ harmless.contains(String(decoding: $0, as: UTF8.self)) }),
+      case .item(let user) = setup.user, user == Array("root".utf8) || user == Array("nobody".utf8),
+      before.mode & ~0o600 == 0
+    else { return false }
+    switch scenario.layout {
+    case .rootUser, .rootFixed:
+      guard before.uid == 0, before.gid == 0 else { return false }
+    case .homeUser, .homeFixed:
+      // The user's own file in their own directory. Its group need not be
+      // the user's primary group: issue 9, item 6.
+      guard user == Array("nobody".utf8), before.uid == Sandbox.nobody, before.mode & 0o400 != 0 else { return false }
+    }
+    let now = setup.clockBase
+    if let failures = facts.failures, failures.count >= 3 { return false }
+    if let limit = facts.rateLimit {
+      let recent = limit.times.filter { $0 >= now - limit.interval && $0 <= now + limit.interval }
+      guard recent.count + 1 < limit.attempts else { return false }
+    }
+    guard case .answer(let answer)? = setup.replies.first, answer.parts.count == 1 else { return false }
+    // An 8-digit code that is also a scratch code counts as the scratch code.
+    let scratchCodes = facts.scratchCodes.map { SecretFacts.decimal(UInt64($0), width: 8) }
+    switch (answer.parts[0], facts.mode) {
+    case (.totp(0), .totp):
+      let step = SecretFacts.floorDivide(now, max(facts.stepSize, 1)) &+ facts.timeSkew
+      guard step >= 0, !(facts.usedSteps ?? []).contains(step), let code = facts.totp(at: now, offset: 0) else {
+        return false
+      }
+      return !scratchCodes.contains(code)
+    case (.hotp(0), .hotp(let counter)):
+      return !scratchCodes.contains(facts.hotp(counter: counter))
+    case (.scratch, _):
+      return !scratchCodes.isEmpty
+    default:
+      return false
+    }
+  }
+
+  /// `max_sends=N/SECONDS`: with a steady clock, the codes sent in this
+  /// login and those sent in the window before it are at most N.
+  func noSendsPastTheCap(facts: SecretFacts) throws(Violation) {
+    guard result.spawned > 0, !options.uncertain, setup.clockSteps.isEmpty else { return }
+    let now = setup.clockBase
+    let (start, overflow) = now.subtractingReportingOverflow(options.sendWindow)
+    guard !overflow else { return }
+    let earlier = facts.deliveryTimes.filter { $0 > start && $0 <= now }.count
+    if Int64(earlier) + Int64(result.spawned) > options.maximumSends {
+      throw Violation(
+        "sends-past-the-cap",
+        "\(result.spawned) code(s) sent after \(earlier) in the last \(options.sendWindow) s (max_sends \(options.maximumSends))")
     }
   }
 
@@ -208,6 +304,10 @@ struct Invariants {
       if lines.contains(where: { line in times.contains { line.hasPrefix($0) } && Self.hasTimeOutOfRange(line) }) {
         return "time-out-of-range"
       }
+    case "right-code-refused":
+      // Issue 9, item 6: a home file whose group is not the user's primary
+      // group can never be updated.
+      if scenario.layout.inHome && before?.gid != Sandbox.nobody { return "home-group-lockout" }
     case "replay-succeeded":
       // Issue 9, item 5: allow_readonly accepts after any write error, and HOTP codes too.
       let writeKinds: Set<Int32> = [

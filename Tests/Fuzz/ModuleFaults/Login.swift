@@ -30,12 +30,16 @@ struct LoginResult {
   var calls: UInt32
   /// Every prompt's answer, in order, as typed: a replay types them again.
   var typed: [Scenario.Reply]
+  /// The codes answers took from the deliver= program (`sent`).
+  var sentCodes: [[UInt8]]
   /// Prompts and messages shown, and the log lines written.
   var shown: [[UInt8]]
   var logLines: [[UInt8]]
   var clockReads: [Int64]
   var fired: [(kind: Int32, error: Int32)]
   var spawned: UInt32
+  /// The file system identity the module left its thread with.
+  var identityLeft: (uid: UInt32, gid: UInt32)
 }
 
 /// The application's side: a private stack (the trampoline module, which
@@ -91,10 +95,15 @@ enum Login {
     var log = [CChar](repeating: 0, count: 16384)
     let logLength = faults_log(&log, log.count)
     let lines = log[0..<logLength].split(separator: 0).map { $0.map { UInt8(bitPattern: $0) } }
+    var fsuid: UInt32 = 0
+    var fsgid: UInt32 = 0
+    faults_identity_left(&fsuid, &fsgid)
     return LoginResult(
       status: faults_module_status(), calls: faults_module_calls(), typed: conversation.typed,
+      sentCodes: conversation.sentCodes,
       shown: conversation.shown, logLines: lines, clockReads: Array(reads.prefix(min(readCount, 64))),
-      fired: (0..<firedCount).map { (kinds[$0], errors[$0]) }, spawned: faults_spawned())
+      fired: (0..<firedCount).map { (kinds[$0], errors[$0]) }, spawned: faults_spawned(),
+      identityLeft: (fsuid, fsgid))
   }
 
   private static func set(_ handle: OpaquePointer, _ item: Int32, _ value: [UInt8]) {
@@ -125,6 +134,7 @@ final class Conversation {
   let sandbox: Sandbox
   var next = 0
   var typed: [Scenario.Reply] = []
+  var sentCodes: [[UInt8]] = []
   var shown: [[UInt8]] = []
 
   init(setup: LoginSetup, facts: SecretFacts?, sandbox: Sandbox) {
@@ -152,7 +162,11 @@ final class Conversation {
     next += 1
     switch reply {
     case .answer(let answer):
-      let bytes = Self.resolve(answer, facts: facts, time: faults_clock_now(), sentCode: sandbox.lastSentCode())
+      let sentCode = sandbox.lastSentCode()
+      if let sentCode, answer.parts.contains(where: { if case .sent = $0 { true } else { false } }) {
+        sentCodes.append(sentCode)
+      }
+      let bytes = Self.resolve(answer, facts: facts, time: faults_clock_now(), sentCode: sentCode)
       typed.append(.literal(bytes))
       return .text(bytes)
     case .literal(let bytes):

@@ -66,7 +66,12 @@ struct Mutator {
     for _ in 0..<operations {
       switch below(100) {
       case 0..<22: insertDirective()
-      case 22..<34: if !directives.isEmpty { directives.remove(at: below(directives.count)) }
+      case 22..<34:
+        // Answers go less often: a login without one ends at the first prompt.
+        if !directives.isEmpty {
+          let index = below(directives.count)
+          if !directives[index].starts(with: "answer".utf8) || chance(40) { directives.remove(at: index) }
+        }
       case 34..<52:
         if !directives.isEmpty {
           let index = below(directives.count)
@@ -120,7 +125,7 @@ struct Mutator {
   }
 
   mutating func directive() -> String {
-    switch below(21) {
+    switch below(25) {
     case 0: return "time \(time())"
     case 1: return "step \(pick(["+1", "+29", "+30", "+31", "-1", "-30", "+3600", "-3600", "+86400", "+1000000000", "-9223372036854775808", "+9223372036854775807"]))"
     case 2: return "user \(userName())"
@@ -128,7 +133,7 @@ struct Mutator {
     case 4: return "rhost \(pick(["192.0.2.7", "10.0.0.1", "::1", "", "host name", "a%20b", "x\u{2028}result=success"]))"
     case 5: return pick(["tty \(pick(["ssh", "pts/0", "", "tty\u{1}"]))", "service \(pick(["sshd", "sudo", "SSHD", "/etc/pam.d/x", "../other", ""]))"])
     case 6: return "authtok \(answer())"
-    case 7, 8, 9: return "answer \(answer())"
+    case 7, 8, 9, 22: return "answer \(answer())"
     case 10: return "conv \(pick(["again", "error", "buf", "null", "no-answer"]))"
     case 11: return pick(["messages fail", "resume \(1 + below(3))", "flag silent", "flag disallow-null", "seed \(next() % 1000)"])
     case 12, 13, 14: return "option \(option())"
@@ -136,6 +141,11 @@ struct Mutator {
     case 16: return pick(["owner", "group"]) + " " + pick(["root", "nobody", "nogroup", "1", "4"])
     case 17: return "mode \(pick(["0600", "0400", "0640", "0644", "0660", "0700", "4600", "0000"]))"
     case 18: return "deliver \(pick(Scenario.DeliveryProgram.allCases).name)"
+    case 19:
+      return pick([
+        "link \(pick(Scenario.Link.allCases).name)", "dir-mode \(pick(["0755", "0770", "0777", "1777", "0000"]))",
+        "pad \(pick(["1", "63", "64", "65", "80"]))",
+      ])
     default: return fault()
     }
   }
@@ -158,7 +168,7 @@ struct Mutator {
     var parts: [String] = []
     if chance(20) { parts.append("pw:" + pick(["hunter2", "", "12345678", "pass word"])) }
     switch below(9) {
-    case 0, 1: parts.append("totp\(pick(["+0", "+0", "-1", "+1", "+2", "-2", "+40", "-1500", "+1500", "+1000000"]))")
+    case 0, 1: parts.append("totp\(pick(["+0", "+0", "-1", "+1", "+2", "-2", "+10", "+40", "-1500", "+1500", "+1000000"]))")
     case 2: parts.append("hotp+\(pick(["0", "1", "2", "4", "100"]))")
     case 3: parts.append("scratch\(below(4))")
     case 4: parts.append("sent")
@@ -171,7 +181,10 @@ struct Mutator {
   }
 
   mutating func option() -> String {
-    pick([
+    if chance(10) {
+      return pick(["nonsense", "backoff=030", "decoy=1", "", "NULLOK", "grace_period=-1", "user=", "code_ttl=0"])
+    }
+    return pick([
       "nullok", "debug", "decoy", "allow_readonly", "forward_pass", "try_first_pass", "use_first_pass",
       "noskewadj", "no_increment_hotp", "no_strict_owner", "echo_verification_code",
       "grace_period=\(pick(["0", "1", "60", "3600", "604800", "604801"]))",
@@ -179,12 +192,19 @@ struct Mutator {
       "backoff_max=\(pick(["1", "60", "3600"]))", "code_ttl=\(pick(["1", "60", "300", "86400"]))",
       "resend_after=\(pick(["0", "1", "30", "3600"]))", "max_sends=\(pick(["1/1", "5/3600", "100/86400", "0/1"]))",
       "deliver_timeout=\(pick(["1", "15", "300"]))", "allowed_perm=\(pick(["0600", "0400", "0640", "0777"]))",
-      "authtok_prompt=\(pick(["Code: ", "x", "%s%n"]))", "nonsense", "backoff=030", "decoy=1", "",
+      "authtok_prompt=\(pick(["Code: ", "x", "%s%n"]))", "user=\(pick(["root", "nobody", "0", "65534", "alice"]))",
     ])
   }
 
+  /// The calls of a login's write path come up more often.
+  static let faultKinds = [
+    "open", "open", "stat", "read", "read", "write", "write", "write", "fsync", "fsync", "rename", "rename",
+    "rename", "chown", "chmod", "lock", "lock", "unlink", "random", "pipe", "spawn", "wait", "passwd", "fsid",
+    "pam-user", "pam-item", "pam-set", "pam-prompt", "pam-prompt",
+  ]
+
   mutating func fault() -> String {
-    let kind = pick(Scenario.faultKinds).0
+    let kind = pick(Self.faultKinds)
     let error = pick(Scenario.errorNames).0
     let occurrence = pick([1, 1, 1, 2, 2, 3, 4, 5, 6, 8, 12])
     return "fault \(kind) \(occurrence) \(error)" + (chance(20) ? " always" : "")

@@ -39,11 +39,14 @@ final class Sandbox {
   var deliverPrefix: String { root + "/deliver-" }
   var sentCodePath: String { root + "/sent-code" }
 
-  /// Empties the secret directories and forgets the last sent code.
+  /// Empties the secret directories (restoring their modes) and forgets
+  /// the last sent code.
   func reset() {
+    _ = chmod(secrets, 0o700)
+    _ = chmod(home, 0o700)
     for directory in [home, secrets] {
       for name in Self.entries(directory) where !(directory == secrets && name == "home") {
-        _ = unlink(directory + "/" + name)
+        Self.removeTree(directory + "/" + name)
       }
     }
     _ = unlink(sentCodePath)
@@ -72,7 +75,7 @@ final class Sandbox {
     guard fd >= 0 else { return nil }
     defer { close(fd) }
     var info = stat()
-    guard fstat(fd, &info) == 0 else { return nil }
+    guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { return nil }
     var bytes: [UInt8] = []
     var buffer = [UInt8](repeating: 0, count: 65536)
     while true {

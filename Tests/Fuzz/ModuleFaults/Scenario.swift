@@ -23,6 +23,10 @@ import Glibc
 ///     deliver ok               adds `deliver=` naming a program that
 ///                              succeeds (ok), fails, crashes, hangs, is
 ///                              missing or is unsafe (writable by all)
+///     link symlink             the path is a symlink to the file (also
+///                              hard: a second name; fifo; directory)
+///     dir-mode 0777            the mode of the file's directory
+///     pad 70                   KiB of blank lines appended to the file
 ///     answer totp+0            the next prompt's answer (see Answer)
 ///     conv again               the next prompt returns PAM_CONV_AGAIN
 ///                              (also: error, buf, null, no-answer)
@@ -46,6 +50,12 @@ struct Scenario {
   var group: UInt32? = nil
   var mode: UInt32 = 0o600
   var delivery: DeliveryProgram? = nil
+  /// Something other than a plain file at the secret path.
+  var link: Link? = nil
+  /// The mode of the directory that holds the file (default 0700).
+  var directoryMode: UInt32? = nil
+  /// KiB of blank lines appended to the file (past the 64 KiB limit).
+  var padding = 0
   var replies: [Reply] = []
   var messagesFail = false
   var resumes = 0
@@ -88,6 +98,27 @@ struct Scenario {
     }
 
     var inHome: Bool { self == .homeUser || self == .homeFixed }
+  }
+
+  /// What the module must refuse to read or write through.
+  enum Link: CaseIterable {
+    /// The file has a second name beside it.
+    case hard
+    /// The path is a symbolic link to the file.
+    case symbolic
+    /// A FIFO at the path (opening one can block).
+    case fifo
+    /// A directory at the path.
+    case directory
+
+    var name: String {
+      switch self {
+      case .hard: "hard"
+      case .symbolic: "symlink"
+      case .fifo: "fifo"
+      case .directory: "directory"
+      }
+    }
   }
 
   enum DeliveryProgram: CaseIterable {
@@ -174,6 +205,10 @@ struct Scenario {
     case "group": group = words.first.flatMap(Self.account)
     case "mode": if let value = words.first.flatMap({ UInt32($0, radix: 8) }), value <= 0o7777 { mode = value }
     case "deliver": delivery = DeliveryProgram.allCases.first { $0.name == words.first }
+    case "link": link = Link.allCases.first { $0.name == words.first }
+    case "dir-mode":
+      if let value = words.first.flatMap({ UInt32($0, radix: 8) }), value <= 0o7777 { directoryMode = value }
+    case "pad": if let value = words.first.flatMap({ Int($0) }) { padding = min(max(value, 0), 80) }
     case "answer": if replies.count < 32 { replies.append(.answer(Answer(parsing: rest))) }
     case "conv":
       let reply: Reply? =
@@ -205,13 +240,17 @@ struct Scenario {
   }
 
   /// A module argument, unless it could point the module outside the
-  /// private directory: the harness alone chooses the secret file, the
-  /// account and the program that sends codes. Any `/` is refused, so no
-  /// argument can name a path at all.
+  /// private directory: the harness alone chooses the secret file and the
+  /// program that sends codes. An argument with a `/` is refused (so none
+  /// can name a path), except `max_sends=N/SECONDS`; `user=` names an
+  /// account, which is safe.
   static func safeOption(_ option: [UInt8]) -> [UInt8]? {
     let lower = option.map { $0 >= 0x41 && $0 <= 0x5A ? $0 + 0x20 : $0 }
-    for prefix in ["secret", "user", "deliver="] where lower.starts(with: prefix.utf8) { return nil }
-    guard !option.contains(UInt8(ascii: "/")) else { return nil }
+    for prefix in ["secret", "deliver="] where lower.starts(with: prefix.utf8) { return nil }
+    let sends = Array("max_sends=".utf8)
+    let isSendLimit = option.starts(with: sends)
+      && option.dropFirst(sends.count).allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || $0 == UInt8(ascii: "/") }
+    guard !option.contains(UInt8(ascii: "/")) || isSendLimit else { return nil }
     return option
   }
 

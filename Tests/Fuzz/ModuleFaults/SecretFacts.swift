@@ -24,6 +24,7 @@ struct SecretFacts {
   var algorithm: String
   var digits: Int
   var stepSize: Int64
+  var windowSize: Int64
   var timeSkew: Int64
   var mode: Mode
   /// DISALLOW_REUSE: nil when TOTP codes may be used again.
@@ -34,6 +35,7 @@ struct SecretFacts {
   var lastLogins: [(host: [UInt8], time: Int64)]
   var hasDeliveryAddress: Bool
   var hasSentCode: Bool
+  var deliveryTimes: [Int64]
 
   /// nil when the module's parser refuses the bytes.
   init?(parsing bytes: [UInt8]) {
@@ -42,6 +44,7 @@ struct SecretFacts {
     algorithm = file.effectiveAlgorithm.name
     digits = file.effectiveDigits
     stepSize = Int64(file.effectiveStepSize)
+    windowSize = Int64(file.effectiveWindowSize)
     timeSkew = file.timeSkew ?? 0
     switch file.mode {
     case .totp: mode = .totp
@@ -55,6 +58,7 @@ struct SecretFacts {
     lastLogins = file.lastLogins.map { ($0.host, $0.time) }
     hasDeliveryAddress = file.delivery != nil
     hasSentCode = file.sentCode != nil
+    deliveryTimes = file.deliveryTimes ?? []
   }
 
   /// The TOTP code the user's app shows at `time`, `offset` steps on,
@@ -64,6 +68,29 @@ struct SecretFacts {
     let (counter, overflow) = step.addingReportingOverflow(timeSkew &+ offset)
     guard !overflow, counter >= 0 else { return nil }
     return hotp(counter: UInt64(counter))
+  }
+
+  /// The TOTP steps the module accepts a code from at `time`: WINDOW_SIZE
+  /// steps around the current one plus the skew.
+  func window(at time: Int64) -> ClosedRange<Int64>? {
+    let center = Self.floorDivide(time, max(stepSize, 1)) &+ timeSkew
+    let lower = center &- (windowSize - 1) / 2
+    let upper = center &+ windowSize / 2
+    return lower <= upper ? lower...upper : nil
+  }
+
+  /// The first step of the window at `time` whose code is one of
+  /// `candidates` (the module tries only the first match).
+  func firstTOTPStep(matching candidates: Set<[UInt8]>, at time: Int64) -> Int64? {
+    guard mode == .totp, let window = window(at: time) else { return nil }
+    return window.first { $0 >= 0 && candidates.contains(hotp(counter: UInt64($0))) }
+  }
+
+  /// The first counter of the HOTP window whose code is one of `candidates`.
+  func firstHOTPCounter(matching candidates: Set<[UInt8]>) -> UInt64? {
+    guard case .hotp(let counter) = mode else { return nil }
+    let (last, overflow) = counter.addingReportingOverflow(UInt64(max(windowSize, 1)) - 1)
+    return (counter...(overflow ? UInt64.max : last)).first { candidates.contains(hotp(counter: $0)) }
   }
 
   func hotp(counter: UInt64) -> [UInt8] {

@@ -55,6 +55,8 @@ static int fired_kind[FIRED_CAPACITY], fired_error[FIRED_CAPACITY];
 static size_t fired_count;
 
 static uint64_t random_state;
+// Programs the module started, and how many of them were reaped.
+static unsigned spawned_count, reaped_count;
 
 void faults_reset(uint64_t random_seed) {
   armed = 0;
@@ -63,6 +65,7 @@ void faults_reset(uint64_t random_seed) {
   failures = 0;
   fired_count = 0;
   random_state = random_seed;
+  spawned_count = reaped_count = 0;
 }
 
 void faults_plan(int kind, unsigned occurrence, int error, int sticky) {
@@ -355,18 +358,17 @@ ssize_t __wrap_getrandom(void *buffer, size_t length, unsigned flags) {
 static int deliver_behaviour = DELIVER_EXITS;
 #define SPAWN_RECORD 16
 static pid_t spawned_pids[SPAWN_RECORD];
-static unsigned spawned_count;
 
 void faults_deliver_behaviour(int behaviour) { deliver_behaviour = behaviour; }
 unsigned faults_spawned(void) { return spawned_count; }
 
 void faults_reap_children(void) {
-  for (unsigned i = 0; i < spawned_count && i < SPAWN_RECORD; i++) {
+  for (unsigned i = reaped_count; i < spawned_count && i < SPAWN_RECORD; i++) {
     kill(-spawned_pids[i], SIGKILL);
     kill(spawned_pids[i], SIGKILL);
     while (waitpid(spawned_pids[i], NULL, 0) < 0 && errno == EINTR) {}
   }
-  spawned_count = 0;
+  reaped_count = spawned_count;
 }
 
 extern int __real_pipe2(int fds[2], int flags);
@@ -427,18 +429,20 @@ int __wrap_getpwuid_r(uid_t uid, struct passwd *entry, char *buffer, size_t size
 }
 
 // setfsuid cannot report an error: a refused switch leaves the identity
-// as it was and returns it.
+// as it was and returns it. Only a switch to another user can be refused
+// (a process without CAP_SETUID); going back to root never fails for a
+// process that could leave it, and asking (-1) changes nothing.
 extern int __real_setfsuid(uid_t uid);
 int __wrap_setfsuid(uid_t uid) {
   int error;
-  if (should_fail(FAULT_FSID, &error)) return __real_setfsuid((uid_t)-1);
+  if (uid != (uid_t)-1 && uid != 0 && should_fail(FAULT_FSID, &error)) return __real_setfsuid((uid_t)-1);
   return __real_setfsuid(uid);
 }
 
 extern int __real_setfsgid(gid_t gid);
 int __wrap_setfsgid(gid_t gid) {
   int error;
-  if (should_fail(FAULT_FSID, &error)) return __real_setfsgid((gid_t)-1);
+  if (gid != (gid_t)-1 && gid != 0 && should_fail(FAULT_FSID, &error)) return __real_setfsgid((gid_t)-1);
   return __real_setfsgid(gid);
 }
 
@@ -546,6 +550,7 @@ static const char *call_authtok;
 static const char *call_service;
 static int module_status;
 static unsigned module_calls;
+static unsigned left_fsuid, left_fsgid;
 
 void faults_module_call(int argc, const char **argv, const char *authtok, const char *service) {
   call_argc = argc;
@@ -554,10 +559,16 @@ void faults_module_call(int argc, const char **argv, const char *authtok, const 
   call_service = service;
   module_calls = 0;
   module_status = -1;
+  left_fsuid = left_fsgid = 0;
   log_length = 0;
 }
 
 int faults_module_status(void) { return module_status; }
+
+void faults_identity_left(unsigned *fsuid, unsigned *fsgid) {
+  *fsuid = left_fsuid;
+  *fsgid = left_fsgid;
+}
 unsigned faults_module_calls(void) { return module_calls; }
 
 /// Called by the trampoline module from inside libpam's dispatch, so that
@@ -573,6 +584,15 @@ static int module_hook(pam_handle_t *pamh, int flags) {
   armed = 1;
   int status = pam_sm_authenticate(pamh, flags, call_argc, call_argv);
   armed = 0;
+  // The thread's file system identity, as the module left it for its
+  // host; put back, so that the harness goes on as root whatever happened.
+  unsigned fsuid = (unsigned)setfsuid((uid_t)-1), fsgid = (unsigned)setfsgid((gid_t)-1);
+  if (fsuid != 0 || fsgid != 0) {
+    left_fsuid = fsuid;
+    left_fsgid = fsgid;
+    setfsuid(0);
+    setfsgid(0);
+  }
   // libpam loads a stack by service name (a name starting with '/' is a
   // path): a resumed call must load the private stack again, never one
   // the fuzzed name points at.

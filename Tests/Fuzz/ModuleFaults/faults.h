@@ -99,6 +99,9 @@ int faults_install_trampoline(const char *path);
 /// The status pam_otp's pam_sm_authenticate returned at its last call, and
 /// how many times it was called since the reset.
 int faults_module_status(void);
+/// The thread's file system identity (setfsuid, setfsgid) when the module
+/// returned, if it was not root's; 0 and 0 otherwise.
+void faults_identity_left(unsigned *fsuid, unsigned *fsgid);
 unsigned faults_module_calls(void);
 
 /// libFuzzer's own mutation of a byte buffer, for the custom mutator.
