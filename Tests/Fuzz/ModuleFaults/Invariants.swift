@@ -125,6 +125,7 @@ struct Invariants {
       }
       guard result.spawned == 0 else { throw Violation("decoy-sent-code", "a decoy line ran the deliver= program") }
     }
+    try logLinesAreClean()
     if let link = scenario.link {
       guard !succeeded else { throw Violation("unsafe-file-accepted", "PAM_SUCCESS through a \(link.name) at the secret path") }
       guard protectedAfter == protectedBefore else {
@@ -275,6 +276,50 @@ struct Invariants {
     }
   }
 
+  /// Every client-controlled byte in a log line is escaped: no control
+  /// characters, nothing outside ASCII but the bullets of a masked address,
+  /// no second `result=` a reader would trust. And no code typed by the
+  /// user is written there.
+  func logLinesAreClean() throws(Violation) {
+    let bullet: [UInt8] = [0xE2, 0x80, 0xA2]
+    // Codes are runs of digits typed by the user that no other input (the
+    // items, the options, the file, which error messages may quote) holds.
+    var inputs: [[UInt8]] = scenario.options + [setup.user.name ?? [], setup.remoteHost ?? [], setup.tty ?? []]
+    inputs += [setup.service ?? [], scenario.file ?? []]
+    let typed = result.typed.compactMap { if case .literal(let bytes) = $0 { bytes } else { nil } }
+    let codes = Set((typed + [setup.authenticationToken ?? []]).flatMap(Self.digitRuns)).filter { code in
+      !inputs.contains { Self.contains($0, code) }
+    }
+    for line in result.logLines {
+      let text = String(decoding: line, as: UTF8.self)
+      var index = 0
+      while index < line.count {
+        if line[index...].starts(with: bullet) {
+          index += bullet.count
+          continue
+        }
+        guard line[index] >= 0x20 && line[index] < 0x7F else {
+          throw Violation("log-injection", "a log line holds the byte \(line[index]) unescaped: \(text)")
+        }
+        index += 1
+      }
+      guard Self.occurrences(of: Array(" result=".utf8), in: line) <= 1 else {
+        throw Violation("log-injection", "a log line holds two results: \(text)")
+      }
+      // The private directory's name holds the harness's process id.
+      let root = Array((Harness.shared?.sandbox.root ?? "/").utf8)
+      let withoutPath = Self.removing(root, from: line)
+      if let code = Self.digitRuns(withoutPath).first(where: { codes.contains($0) }) {
+        throw Violation("code-logged", "a typed code (\(String(decoding: code, as: UTF8.self))) is in a log line: \(text)")
+      }
+    }
+  }
+
+  /// Runs of six or more digits: what could be a code.
+  static func digitRuns(_ bytes: [UInt8]) -> [[UInt8]] {
+    bytes.split { $0 < 0x30 || $0 > 0x39 }.filter { $0.count >= 6 }.map(Array.init)
+  }
+
   /// `allow_readonly` and a write the file system refused: the TOTP code
   /// may be accepted without its step reaching the file.
   var readOnlyAcceptancePossible: Bool {
@@ -304,6 +349,9 @@ struct Invariants {
       if lines.contains(where: { line in times.contains { line.hasPrefix($0) } && Self.hasTimeOutOfRange(line) }) {
         return "time-out-of-range"
       }
+    case "log-injection":
+      // Issue 9, item 8: a path or reason reaches the log unescaped.
+      return "log-injection"
     case "right-code-refused":
       // Issue 9, item 6: a home file whose group is not the user's primary
       // group can never be updated.
@@ -326,6 +374,26 @@ struct Invariants {
     line.split(separator: " ").dropFirst(2).contains { field in
       field.first == "-" || (field.count > 12 && field.allSatisfy(\.isNumber))
     }
+  }
+
+  static func occurrences(of needle: [UInt8], in haystack: [UInt8]) -> Int {
+    guard !needle.isEmpty, haystack.count >= needle.count else { return 0 }
+    return (0...(haystack.count - needle.count)).filter { haystack[$0..<($0 + needle.count)].elementsEqual(needle) }.count
+  }
+
+  static func removing(_ needle: [UInt8], from haystack: [UInt8]) -> [UInt8] {
+    guard !needle.isEmpty else { return haystack }
+    var result: [UInt8] = []
+    var index = 0
+    while index < haystack.count {
+      if haystack[index...].starts(with: needle) {
+        index += needle.count
+      } else {
+        result.append(haystack[index])
+        index += 1
+      }
+    }
+    return result
   }
 
   static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {

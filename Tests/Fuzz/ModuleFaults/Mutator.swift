@@ -161,7 +161,7 @@ struct Mutator {
 
   mutating func userName() -> String {
     pick(["root", "nobody", "alice", "ROOT", "", ".", "..", "a/b", "x result=success", "-n", "nobody ",
-      String(repeating: "u", count: 256), "\u{2028}"])
+      String(repeating: "u", count: 256), "\u{2028}", String(repeating: "u", count: 239) + "\u{2028}result=success"])
   }
 
   mutating func answer() -> String {
