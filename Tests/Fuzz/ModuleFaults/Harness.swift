@@ -50,7 +50,7 @@ final class Harness {
     // A host that does not ignore SIGPIPE dies of one: so does this one,
     // with a report and a saved input.
     signal(SIGPIPE) { _ in
-      let message = "==module-faults== INVARIANT: the module raised SIGPIPE (it would kill its host)\n"
+      let message = "==module-faults== INVARIANT sigpipe: the module raised SIGPIPE (it would kill its host)\n"
       _ = message.withCString { write(2, $0, strlen($0)) }
       abort()
     }
@@ -170,7 +170,7 @@ final class Harness {
         if countStatistics { Self.statistics["known defect " + defect, default: 0] += 1 }
         return
       }
-      report(error, scenario: scenario, result: result, before: before, after: after)
+      report(error, result: result, before: before, after: after)
     }
   }
 
@@ -202,9 +202,7 @@ final class Harness {
     return lines
   }
 
-  func report(_ violation: Violation, scenario: Scenario, result: LoginResult, before: Sandbox.FileState?,
-    after: Sandbox.FileState?)
-  {
+  func report(_ violation: Violation, result: LoginResult, before: Sandbox.FileState?, after: Sandbox.FileState?) {
     let lines =
       ["==module-faults== INVARIANT \(violation.kind): \(violation.message)"] + context(result, before: before, after: after)
     fputs(lines.joined(separator: "\n") + "\n", stderr)
