@@ -199,7 +199,7 @@ struct Mutator {
   /// The calls of a login's write path come up more often.
   static let faultKinds = [
     "open", "open", "stat", "read", "read", "write", "write", "write", "fsync", "fsync", "rename", "rename",
-    "rename", "chown", "chmod", "lock", "lock", "unlink", "random", "pipe", "spawn", "wait", "passwd", "fsid",
+    "rename", "chown", "chmod", "lock", "lock", "unlink", "random", "pipe", "spawn", "spawn-setup", "wait", "passwd", "fsid",
     "pam-user", "pam-item", "pam-set", "pam-prompt", "pam-prompt",
   ]
 

@@ -394,6 +394,45 @@ int __wrap_posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_acti
   return result;
 }
 
+// The file actions and attributes allocate inside glibc; ENOMEM is how a
+// failed malloc there reaches the module.
+extern int __real_posix_spawn_file_actions_init(posix_spawn_file_actions_t *actions);
+int __wrap_posix_spawn_file_actions_init(posix_spawn_file_actions_t *actions) {
+  int error;
+  if (should_fail(FAULT_SPAWN_SETUP, &error) && error > 0) return error;
+  return __real_posix_spawn_file_actions_init(actions);
+}
+
+extern int __real_posix_spawnattr_init(posix_spawnattr_t *attributes);
+int __wrap_posix_spawnattr_init(posix_spawnattr_t *attributes) {
+  int error;
+  if (should_fail(FAULT_SPAWN_SETUP, &error) && error > 0) return error;
+  return __real_posix_spawnattr_init(attributes);
+}
+
+extern int __real_posix_spawn_file_actions_adddup2(posix_spawn_file_actions_t *actions, int fd, int new_fd);
+int __wrap_posix_spawn_file_actions_adddup2(posix_spawn_file_actions_t *actions, int fd, int new_fd) {
+  int error;
+  if (should_fail(FAULT_SPAWN_SETUP, &error) && error > 0) return error;
+  return __real_posix_spawn_file_actions_adddup2(actions, fd, new_fd);
+}
+
+extern int __real_posix_spawn_file_actions_addopen(posix_spawn_file_actions_t *actions, int fd, const char *path,
+                                                   int flags, mode_t mode);
+int __wrap_posix_spawn_file_actions_addopen(posix_spawn_file_actions_t *actions, int fd, const char *path, int flags,
+                                            mode_t mode) {
+  int error;
+  if (should_fail(FAULT_SPAWN_SETUP, &error) && error > 0) return error;
+  return __real_posix_spawn_file_actions_addopen(actions, fd, path, flags, mode);
+}
+
+extern int __real_posix_spawn_file_actions_addclosefrom_np(posix_spawn_file_actions_t *actions, int from);
+int __wrap_posix_spawn_file_actions_addclosefrom_np(posix_spawn_file_actions_t *actions, int from) {
+  int error;
+  if (should_fail(FAULT_SPAWN_SETUP, &error) && error > 0) return error;
+  return __real_posix_spawn_file_actions_addclosefrom_np(actions, from);
+}
+
 extern pid_t __real_waitpid(pid_t pid, int *status, int options);
 pid_t __wrap_waitpid(pid_t pid, int *status, int options) {
   if (fail_errno(FAULT_WAIT)) return -1;

@@ -30,6 +30,7 @@ enum fault_kind {
   FAULT_RANDOM,    // getrandom
   FAULT_PIPE,      // pipe2
   FAULT_SPAWN,     // posix_spawn
+  FAULT_SPAWN_SETUP,  // posix_spawn_file_actions_*, posix_spawnattr_init (what glibc's malloc failing returns)
   FAULT_WAIT,      // waitpid
   FAULT_PASSWD,    // getpwnam_r, getpwuid_r
   FAULT_FSID,      // setfsuid, setfsgid (a refused switch changes nothing)
