@@ -98,6 +98,15 @@ final class Harness {
   /// Puts something other than a plain file at the secret path, as the
   /// scenario says; returns the file the module must leave alone.
   func arrange(_ scenario: Scenario, at path: String, owner: UInt32) -> (path: String, state: Sandbox.FileState?)? {
+    if let stray = scenario.stray {
+      let slash = path.lastIndex(of: "/") ?? path.startIndex
+      let strayPath = String(path[...slash]) + "." + String(path[path.index(after: slash)...]) + ".update~"
+      switch stray {
+      case .file: Sandbox.write(Array("left behind\n".utf8), to: strayPath, mode: 0o600, owner: owner, group: owner)
+      case .symlink: _ = symlink(sandbox.victimPath, strayPath)
+      case .hardlink: _ = Glibc.link(sandbox.victimPath, strayPath)
+      }
+    }
     guard let link = scenario.link else { return nil }
     switch link {
     case .hard:
@@ -156,7 +165,8 @@ final class Harness {
     let invariants = Invariants(
       scenario: scenario, setup: setup, result: result, options: OptionModel(arguments), before: before,
       after: after, facts: facts, listingBefore: listingBefore, listingAfter: sandbox.listing(),
-      protectedBefore: protected?.state, protectedAfter: protected.flatMap { Sandbox.state(of: $0.path) })
+      protectedBefore: protected?.state, protectedAfter: protected.flatMap { Sandbox.state(of: $0.path) },
+      victimAfter: Sandbox.read(sandbox.victimPath))
     if verbose { describe(result, after: after) }
     if countStatistics { count(result, invariants: invariants) }
     do throws(Violation) {

@@ -101,6 +101,8 @@ struct Invariants {
   /// With `link`: the file behind the hard or symbolic link.
   let protectedBefore: Sandbox.FileState?
   let protectedAfter: Sandbox.FileState?
+  /// The file stray links point at, after the login.
+  let victimAfter: [UInt8]?
 
   /// errno values with which `allow_readonly` may still accept a TOTP code:
   /// the file system refuses writes (issue 9: never EPERM, EACCES, ...).
@@ -126,6 +128,9 @@ struct Invariants {
       guard result.spawned == 0 else { throw Violation("decoy-sent-code", "a decoy line ran the deliver= program") }
     }
     try logLinesAreClean()
+    guard victimAfter == Sandbox.victimContents else {
+      throw Violation("wrote-through-link", "the module wrote through a link it did not create")
+    }
     if let link = scenario.link {
       guard !succeeded else { throw Violation("unsafe-file-accepted", "PAM_SUCCESS through a \(link.name) at the secret path") }
       guard protectedAfter == protectedBefore else {

@@ -144,7 +144,7 @@ struct Mutator {
     case 19:
       return pick([
         "link \(pick(Scenario.Link.allCases).name)", "dir-mode \(pick(["0755", "0770", "0777", "1777", "0000"]))",
-        "pad \(pick(["1", "63", "64", "65", "80"]))",
+        "pad \(pick(["1", "63", "64", "65", "80"]))", "stray \(pick(Scenario.Stray.allCases).name)",
       ])
     default: return fault()
     }

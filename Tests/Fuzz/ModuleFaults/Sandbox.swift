@@ -7,6 +7,7 @@ import Glibc
 ///       pam.d/faultfuzz                      the stack: the trampoline module
 ///       deliver-ok, deliver-fail, ...        deliver.c under each name
 ///       sent-code                            what deliver-ok was last given
+///       victim                               what stray links point at
 ///       s/                                   root, 0700: secret files
 ///       s/home/                              nobody, 0700: a user's home
 ///
@@ -33,7 +34,13 @@ final class Sandbox {
     Self.require(!program.isEmpty, "read \(deliver)")
     for name in ["ok", "fail", "crash", "hang"] { Self.write(program, to: deliverPath(name), mode: 0o755) }
     Self.write(program, to: deliverPath("unsafe"), mode: 0o777)
+    Self.write(Self.victimContents, to: victimPath, mode: 0o666)
   }
+
+  /// A file anyone may write, which strays link to: the module must never
+  /// write through a link it did not create.
+  var victimPath: String { root + "/victim" }
+  static let victimContents = Array("the module must never write here\n".utf8)
 
   func deliverPath(_ behaviour: String) -> String { root + "/deliver-" + behaviour }
   var deliverPrefix: String { root + "/deliver-" }
@@ -50,6 +57,7 @@ final class Sandbox {
       }
     }
     _ = unlink(sentCodePath)
+    if Self.read(victimPath) != Self.victimContents { Self.write(Self.victimContents, to: victimPath, mode: 0o666) }
   }
 
   /// The names in both secret directories, for "the decoy created nothing".

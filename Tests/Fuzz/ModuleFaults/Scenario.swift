@@ -27,6 +27,9 @@ import Glibc
 ///                              hard: a second name; fifo; directory)
 ///     dir-mode 0777            the mode of the file's directory
 ///     pad 70                   KiB of blank lines appended to the file
+///     stray symlink            a leftover `.NAME.update~` beside the file:
+///                              a file, or a symbolic or hard link to a
+///                              victim file the module must never write
 ///     answer totp+0            the next prompt's answer (see Answer)
 ///     conv again               the next prompt returns PAM_CONV_AGAIN
 ///                              (also: error, buf, null, no-answer)
@@ -56,6 +59,9 @@ struct Scenario {
   var directoryMode: UInt32? = nil
   /// KiB of blank lines appended to the file (past the 64 KiB limit).
   var padding = 0
+  /// A leftover `.NAME.update~` beside the file, as a crashed writer (or a
+  /// user in their own home directory) may leave one.
+  var stray: Stray? = nil
   var replies: [Reply] = []
   var messagesFail = false
   var resumes = 0
@@ -117,6 +123,22 @@ struct Scenario {
       case .symbolic: "symlink"
       case .fifo: "fifo"
       case .directory: "directory"
+      }
+    }
+  }
+
+  enum Stray: CaseIterable {
+    case file
+    /// A symbolic link to the sandbox's victim file.
+    case symlink
+    /// A second name of the victim file.
+    case hardlink
+
+    var name: String {
+      switch self {
+      case .file: "file"
+      case .symlink: "symlink"
+      case .hardlink: "hardlink"
       }
     }
   }
@@ -209,6 +231,7 @@ struct Scenario {
     case "dir-mode":
       if let value = words.first.flatMap({ UInt32($0, radix: 8) }), value <= 0o7777 { directoryMode = value }
     case "pad": if let value = words.first.flatMap({ Int($0) }) { padding = min(max(value, 0), 80) }
+    case "stray": stray = Stray.allCases.first { $0.name == words.first }
     case "answer": if replies.count < 32 { replies.append(.answer(Answer(parsing: rest))) }
     case "conv":
       let reply: Reply? =
