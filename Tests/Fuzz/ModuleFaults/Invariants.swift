@@ -229,10 +229,11 @@ struct Invariants {
     let scratchCodes = facts.scratchCodes.map { SecretFacts.decimal(UInt64($0), width: 8) }
     switch (answer.parts[0], facts.mode) {
     case (.totp(0), .totp):
-      let step = SecretFacts.floorDivide(now, max(facts.stepSize, 1)) &+ facts.timeSkew
-      guard step >= 0, !(facts.usedSteps ?? []).contains(step), let code = facts.totp(at: now, offset: 0) else {
-        return false
-      }
+      // The module claims the first step of the window with this code,
+      // which may (rarely) be an earlier one than the current step.
+      guard let code = facts.totp(at: now, offset: 0), let step = facts.firstTOTPStep(matching: [code], at: now),
+        !(facts.usedSteps ?? []).contains(step)
+      else { return false }
       return !scratchCodes.contains(code)
     case (.hotp(0), .hotp(let counter)):
       return !scratchCodes.contains(facts.hotp(counter: counter))

@@ -123,7 +123,7 @@ void faults_sandbox(const char *directory, const char *program_prefix) {
 }
 
 static void escape(const char *what, const char *path) {
-  fprintf(stderr, "==module-faults== INVARIANT: the module tried to %s %s (outside %s)\n", what, path,
+  fprintf(stderr, "==module-faults== INVARIANT outside-sandbox: the module tried to %s %s (outside %s)\n", what, path,
           sandbox_directory);
   abort();
 }
