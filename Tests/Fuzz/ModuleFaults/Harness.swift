@@ -146,9 +146,10 @@ final class Harness {
     let before = path.flatMap(Sandbox.state)
     let facts = before.flatMap { SecretFacts(parsing: $0.bytes) }
 
-    var arguments = scenario.options
+    // The harness's own arguments first: the module reads only so many.
+    var arguments = [secretArgument]
     if let program = scenario.delivery { arguments.append(Array("deliver=\(sandbox.deliverPath(program.name))".utf8)) }
-    arguments.append(secretArgument)
+    arguments += scenario.options
     let token = scenario.authenticationToken.map {
       Conversation.resolve($0, facts: facts, time: scenario.clockBase, sentCode: nil)
     }
