@@ -168,6 +168,7 @@ struct Invariants {
     try noSendsPastTheCap(facts: facts)
     guard succeeded else { return }
     try noSuccessPastTheLimits(facts: facts)
+    try noSuccessForAStranger()
   }
 
   /// The rate limit and the back-off in force at the start, at every clock
@@ -190,6 +191,19 @@ struct Invariants {
           "success-backing-off", "PAM_SUCCESS during a back-off (\(failures.count) wrong codes, the last at \(failures.last))")
       }
     }
+  }
+
+  /// An unknown user is refused (the README's results table), whatever
+  /// file the name leads to; judged without `user=`, which names the
+  /// account itself.
+  func noSuccessForAStranger() throws(Violation) {
+    guard !setup.arguments.contains(where: { $0.starts(with: "user=".utf8) }), let name = setup.user.name else { return }
+    var entry = passwd()
+    var found: UnsafeMutablePointer<passwd>? = nil
+    var buffer = [CChar](repeating: 0, count: 4096)
+    let status = withOptionalCString(name) { getpwnam_r($0!, &entry, &buffer, buffer.count, &found) }
+    guard status == 0, found == nil else { return }
+    throw Violation("stranger-accepted", "PAM_SUCCESS for \(String(decoding: name, as: UTF8.self)), who is no account")
   }
 
   /// The other side of the promises: where nothing can stand in the way,
@@ -358,6 +372,10 @@ struct Invariants {
       if lines.contains(where: { line in times.contains { line.hasPrefix($0) } && Self.hasTimeOutOfRange(line) }) {
         return "time-out-of-range"
       }
+    case "stranger-accepted":
+      // Issue 9, item 12: a name that is not an account logs in when a
+      // root-owned file exists at the path it expands to.
+      return "stranger-accepted"
     case "log-injection":
       // Issue 9, item 8: a path or reason reaches the log unescaped.
       return "log-injection"
