@@ -102,7 +102,8 @@ final class Harness {
       let slash = path.lastIndex(of: "/") ?? path.startIndex
       let strayPath = String(path[...slash]) + "." + String(path[path.index(after: slash)...]) + ".update~"
       switch stray {
-      case .file: Sandbox.write(Array("left behind\n".utf8), to: strayPath, mode: 0o600, owner: owner, group: owner)
+      case .file:
+        Sandbox.write(Array("left behind\n".utf8), to: strayPath, mode: 0o600, owner: owner, group: owner, optional: true)
       case .symlink: _ = symlink(sandbox.victimPath, strayPath)
       case .hardlink: _ = Glibc.link(sandbox.victimPath, strayPath)
       }

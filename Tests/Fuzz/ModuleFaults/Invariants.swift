@@ -304,8 +304,9 @@ struct Invariants {
     let bullet: [UInt8] = [0xE2, 0x80, 0xA2]
     // Codes are runs of digits typed by the user that no other input (the
     // items, the options, the file, which error messages may quote) holds.
-    var inputs: [[UInt8]] = scenario.options + [setup.user.name ?? [], setup.remoteHost ?? [], setup.tty ?? []]
-    inputs += [setup.service ?? [], scenario.file ?? []]
+    let items = [setup.user.name ?? [], setup.remoteHost ?? [], setup.tty ?? [], setup.service ?? []]
+    // Items appear percent-escaped too, and %XX may run into their digits.
+    let inputs: [[UInt8]] = scenario.options + items + items.map(Self.percentEscaped) + [scenario.file ?? []]
     let typed = result.typed.compactMap { if case .literal(let bytes) = $0 { bytes } else { nil } }
     let codes = Set((typed + [setup.authenticationToken ?? []]).flatMap(Self.digitRuns)).filter { code in
       !inputs.contains { Self.contains($0, code) }
@@ -332,6 +333,17 @@ struct Invariants {
       if let code = Self.digitRuns(withoutPath).first(where: { codes.contains($0) }) {
         throw Violation("code-logged", "a typed code (\(String(decoding: code, as: UTF8.self))) is in a log line: \(text)")
       }
+    }
+  }
+
+  /// A value as log lines show client-controlled fields: every byte but
+  /// printable ASCII other than `=`, `"` and `%` as %XX.
+  static func percentEscaped(_ value: [UInt8]) -> [UInt8] {
+    let hex = Array("0123456789ABCDEF".utf8)
+    return value.flatMap { byte -> [UInt8] in
+      let plain = byte > 0x20 && byte < 0x7F && byte != UInt8(ascii: "=") && byte != UInt8(ascii: "\"")
+        && byte != UInt8(ascii: "%")
+      return plain ? [byte] : [UInt8(ascii: "%"), hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]]
     }
   }
 

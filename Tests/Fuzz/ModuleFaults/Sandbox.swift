@@ -94,8 +94,14 @@ final class Sandbox {
     return FileState(bytes: bytes, uid: info.st_uid, gid: info.st_gid, mode: UInt32(info.st_mode) & 0o7777)
   }
 
-  static func write(_ bytes: [UInt8], to path: String, mode: UInt32, owner: UInt32 = 0, group: UInt32 = 0) {
+  /// Writes a file the harness needs; stops the process if it cannot.
+  /// With `optional`, a file the input asked for that cannot exist (a name
+  /// too long) is left out instead.
+  static func write(
+    _ bytes: [UInt8], to path: String, mode: UInt32, owner: UInt32 = 0, group: UInt32 = 0, optional: Bool = false
+  ) {
     let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o600)
+    if fd < 0 && optional { return }
     require(fd >= 0, "create \(path)")
     var written = 0
     while written < bytes.count {
