@@ -17,20 +17,27 @@ struct OpenedSecretFile {
   let pathText: String
 
   /// Walks to the directory and opens the file in it, checking both.
-  static func open(_ location: SecretFileLocation) throws(StoreError) -> OpenedSecretFile {
+  ///
+  /// `deadline` (CLOCK_MONOTONIC nanoseconds) bounds the retries when
+  /// concurrent logins keep replacing the file under us.
+  static func open(
+    _ location: SecretFileLocation, until deadline: Int = cshim_monotonic_ns() + FileLock.defaultTimeout
+  ) throws(StoreError) -> OpenedSecretFile {
     let (directories, name) = try location.components()
     let (directory, directoryInfo) = try PathWalk.openParent(of: location, directories: directories)
     let identity: Account? = directoryInfo.st_uid == 0 ? nil : location.account
     return try FileSystemIdentity.run(as: identity) { () throws(StoreError) -> OpenedSecretFile in
       // A concurrent login may replace the file between the look and the
-      // open; the open then holds an unlinked file, and we look again.
-      for _ in 0..<16 {
+      // open; the open then holds an unlinked file, and we look again. Each
+      // replacement is another login's finished update, so only time bounds
+      // this, never a count.
+      repeat {
         if let opened = try openFile(
           name, in: directory, location: location, directoryOwner: directoryInfo.st_uid, identity: identity)
         {
           return opened
         }
-      }
+      } while cshim_monotonic_ns() < deadline
       throw .lockTimeout(path: location.pathText)
     }
   }

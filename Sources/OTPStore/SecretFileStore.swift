@@ -92,6 +92,7 @@ public struct SecretFileStore: Sendable {
   /// The snapshot's file, locked, when it is still the file at the path
   /// (with its parsed contents if unchanged); otherwise the file opened anew.
   private func lockedFile(reusing snapshot: Snapshot?) throws(StoreError) -> (OpenedSecretFile, SecretFile?) {
+    let deadline = cshim_monotonic_ns() + lockTimeout
     if let snapshot {
       do throws(SystemError) {
         try FileLock.lock(snapshot.opened.file, timeout: lockTimeout)
@@ -107,7 +108,7 @@ public struct SecretFileStore: Sendable {
       // second open of the same file would wait for the first.
       FileLock.unlock(snapshot.opened.file)
     }
-    return (try openLocked(), nil)
+    return (try openLocked(until: deadline), nil)
   }
 
   /// Writes a new secret file: owned by `owner` with `mode`, in a directory
@@ -120,7 +121,7 @@ public struct SecretFileStore: Sendable {
     let identity: Account? = directoryInfo.st_uid == 0 ? nil : location.account
     var held: OpenedSecretFile? = nil
     if replacing {
-      do throws(StoreError) { held = try openLocked() } catch {
+      do throws(StoreError) { held = try openLocked(until: cshim_monotonic_ns() + lockTimeout) } catch {
         // Nothing to replace, or a file so broken that it cannot be opened:
         // both are what --force is for.
         if case .lockTimeout = error { throw error }
@@ -143,7 +144,7 @@ public struct SecretFileStore: Sendable {
 
   /// Deletes the secret file (revocation), under its lock.
   public func remove() throws(StoreError) {
-    let opened = try openLocked()
+    let opened = try openLocked(until: cshim_monotonic_ns() + lockTimeout)
     try FileSystemIdentity.run(as: opened.identity) { () throws(StoreError) in
       guard withCString(opened.name, { unlinkat(opened.directory.raw, $0, 0) }) == 0 else {
         throw .system(path: opened.pathText, .last(.unlink))
@@ -155,16 +156,23 @@ public struct SecretFileStore: Sendable {
   /// Opens and locks the file, then makes sure the path still names it: a
   /// login that waited while another replaced the file must read the new
   /// one, never the unlinked old one.
-  private func openLocked() throws(StoreError) -> OpenedSecretFile {
-    for _ in 0..<64 {
-      let opened = try OpenedSecretFile.open(location)
-      do throws(SystemError) { try FileLock.lock(opened.file, timeout: lockTimeout) } catch {
+  ///
+  /// With many logins at once, a waiter may find the file replaced as many
+  /// times as there are logins ahead of it (each writes a new file). Every
+  /// replacement is another login served, so the loop is bounded by the
+  /// deadline (CLOCK_MONOTONIC nanoseconds) alone: a count of retries let the
+  /// 64th of 64 concurrent logins give up while the others were served.
+  private func openLocked(until deadline: Int) throws(StoreError) -> OpenedSecretFile {
+    while true {
+      let opened = try OpenedSecretFile.open(location, until: deadline)
+      let remaining = deadline - cshim_monotonic_ns()
+      guard remaining > 0 else { throw .lockTimeout(path: location.pathText) }
+      do throws(SystemError) { try FileLock.lock(opened.file, timeout: remaining) } catch {
         if error.code == ETIMEDOUT { throw .lockTimeout(path: location.pathText) }
         throw .system(path: location.pathText, error)
       }
       if opened.isStillAtPath() { return opened }
     }
-    throw .lockTimeout(path: location.pathText)
   }
 
   /// A rewrite keeps the file's owner; nil when it is ours already.

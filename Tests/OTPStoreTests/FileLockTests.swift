@@ -68,6 +68,12 @@ final class Locked<Value>: @unchecked Sendable {
     condition.unlock()
   }
 
+  func modify(_ change: (inout Value) -> Void) {
+    condition.lock()
+    change(&stored)
+    condition.unlock()
+  }
+
   func await(seconds: Double) throws -> Value {
     let deadline = Date(timeIntervalSinceNow: seconds)
     condition.lock()

@@ -49,6 +49,39 @@ struct UpdateTests {
     #expect(try store.read().mode == .hotp(nextCounter: UInt64(1 + updates)))
   }
 
+  /// Every update replaces the file, so a login that waited finds the file
+  /// it locked replaced once for each login served before it, and opens the
+  /// new one. Under 128 at once every one of them must be served: only time
+  /// may end the wait, never a count of replacements.
+  @Test func everyOneOfManySimultaneousUpdatesIsServed() throws {
+    let box = try Sandbox()
+    try box.write("alice", hotpFileText)
+    let store = box.store("alice")
+    let updates = 128
+    let failures = Locked<[String]>([])
+    let start = DispatchSemaphore(value: 0), finished = DispatchGroup()
+    for _ in 0..<updates {
+      finished.enter()
+      Thread {
+        start.wait()
+        do {
+          _ = try store.update { file in
+            // Held long enough for all the others to queue on this file.
+            usleep(2_000)
+            if case .hotp(let counter) = file.mode { file.mode = .hotp(nextCounter: counter + 1) }
+          }
+        } catch {
+          failures.modify { $0.append("\(error)") }
+        }
+        finished.leave()
+      }.start()
+    }
+    for _ in 0..<updates { start.signal() }
+    finished.wait()
+    #expect(failures.value == [])
+    #expect(try store.read().mode == .hotp(nextCounter: UInt64(1 + updates - failures.value.count)))
+  }
+
   @Test func createRefusesToReplaceUnlessAsked() throws {
     let box = try Sandbox()
     try box.write("alice", totpFileText)
