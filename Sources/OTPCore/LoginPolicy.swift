@@ -306,10 +306,12 @@ public enum Conclusion: Equatable {
   /// The answer was judged but its state could not be written.
   case stateNotSaved
   case clockBeforeEpoch
+  /// `enroll=first-login`: how setting up a secret at this login ended.
+  case enrolment(FirstLoginEnrolment.End)
 
   public var isSuccess: Bool {
     switch self {
-    case .accepted, .withinGracePeriod: true
+    case .accepted, .withinGracePeriod, .enrolment(.saved): true
     default: false
     }
   }

@@ -43,6 +43,8 @@ public struct ModuleOptions: Sendable {
   public var notifyCommand: [UInt8]? = nil
   /// `notify_timeout=`: seconds that program may take.
   public var notifyTimeout: Int64 = 15
+  /// `enroll=first-login` and its `enroll_*` limits (FirstLoginEnrolment.swift).
+  public var firstLogin = FirstLoginOptions()
 
   public init() {}
 
@@ -165,7 +167,7 @@ public struct ModuleOptions: Sendable {
     ("allow_readonly", flag { $0.allowReadonly = true }),
     ("no_strict_owner", flag { $0.noStrictOwner = true }),
     ("decoy", flag { $0.decoy = true }),
-  ]
+  ] + firstLoginTable
 
   private static func flag(_ set: @escaping @Sendable (inout ModuleOptions) -> Void) -> Apply {
     { options, value in

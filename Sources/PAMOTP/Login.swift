@@ -71,6 +71,18 @@ struct Login {
   private mutating func authenticate() -> Outcome {
     if options.debug { logDebug() }
     decidedAt = clock()
+    // enroll=first-login: a user without a secret file may set one up
+    // here, where FirstLoginEnrolment allows it (Enrolment.swift).
+    if var enrolment = Enrolment.offered(pam: pam, options: options, user: user, found: found) {
+      switch enrolment.run() {
+      case .concluded(let ending):
+        prompted = true
+        problem = enrolment.problem
+        return end(.enrolment(ending))
+      case .conversationFailed(let failure):
+        return .conversationFailed(failure)
+      }
+    }
     switch policy.opening(found.standing, at: decidedAt, remoteHost: remoteHost) {
     case .finish(let conclusion):
       return end(conclusion)

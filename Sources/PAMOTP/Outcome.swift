@@ -20,6 +20,9 @@ enum Outcome {
       case .refused, .unknownUser, .invalidUserName, .notEnrolled(ignored: false): PAM_AUTH_ERR
       case .notEnrolled(ignored: true): PAM_IGNORE
       case .unusableSecret, .stateNotSaved, .clockBeforeEpoch: PAM_AUTHINFO_UNAVAIL
+      case .enrolment(.saved): PAM_SUCCESS
+      case .enrolment(.notConfirmed), .enrolment(.enrolledElsewhere): PAM_AUTH_ERR
+      case .enrolment(.notSaved): PAM_AUTHINFO_UNAVAIL
       }
     // Always a refusal, also where the real line would stand aside (a
     // `nullok` user without a file): a stack's result must not tell who is
@@ -64,6 +67,10 @@ enum Outcome {
     case .unusableSecret: return ("error", problem?.description ?? "secret unusable", "")
     case .stateNotSaved: return ("error", "state not saved" + detail, "")
     case .clockBeforeEpoch: return ("error", "system clock is before 1970", "")
+    case .enrolment(.saved): return ("enrolled", nil, " method=first_login")
+    case .enrolment(.notConfirmed): return ("refused", "enrolment not confirmed", "")
+    case .enrolment(.enrolledElsewhere): return ("refused", "enrolled by another login", "")
+    case .enrolment(.notSaved): return ("error", "enrolment not saved" + detail, "")
     }
   }
 
@@ -74,6 +81,9 @@ enum Outcome {
       case .accepted, .withinGracePeriod, .notEnrolled(ignored: true): LOG_INFO
       case .refused, .notEnrolled, .unknownUser, .invalidUserName: LOG_NOTICE
       case .unusableSecret, .stateNotSaved, .clockBeforeEpoch: LOG_ERR
+      case .enrolment(.saved): LOG_INFO
+      case .enrolment(.notConfirmed), .enrolment(.enrolledElsewhere): LOG_NOTICE
+      case .enrolment(.notSaved): LOG_ERR
       }
     case .decoy, .conversationFailed: LOG_NOTICE
     case .badConfiguration: LOG_ERR

@@ -120,4 +120,14 @@ static inline void cshim_sleep_ns(long ns) {
   while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
 }
 
+// Enrolment at the first login (enrolment.c).
+enum { CSHIM_QR_NO_LIBRARY = 1, CSHIM_QR_TOO_LONG = 2 };
+/// Encodes `text` as a QR code with libqrencode.so.4, loaded now and
+/// unloaded again: one byte per module (1: dark), row by row, into
+/// `modules`. Returns 0, CSHIM_QR_NO_LIBRARY or CSHIM_QR_TOO_LONG.
+int cshim_qr_encode(const char *text, unsigned char *modules, size_t capacity, int *width);
+/// Whether USER (primary group `primary`) is in GROUP: 1, 0, or -1 when
+/// the group is unknown or cannot be read.
+int cshim_user_in_group(const char *user, gid_t primary, const char *group);
+
 #endif
