@@ -147,7 +147,7 @@ class SshSession:
     prompts = PROMPTS
 
     def __init__(self, port: int, user: str, command: str | None, known_hosts: Path,
-                 identity: Path | None = None, timeout: float = 20):
+                 identity: Path | None = None, timeout: float = 20, locale: str = "C"):
         options = [
             "-F", "/dev/null",
             "-p", str(port),
@@ -169,7 +169,7 @@ class SshSession:
         self.attempt = SshAttempt()
         remote = ["-tt", f"{user}@127.0.0.1"] if command is None else [f"{user}@127.0.0.1", command]
         self.child = pexpect.spawn("ssh", [*options, *remote], encoding="utf-8", timeout=timeout,
-                                   env={**os.environ, "LC_ALL": "C"})
+                                   env={**os.environ, "LC_ALL": locale})
 
     def next_prompt(self):
         """The kind of the next prompt ("password", "code"), or None once
