@@ -48,10 +48,14 @@ public enum FirstLoginEnrolment {
   /// another identity: such a stack never enrols. `isMember` is asked only
   /// when a group is configured and everything else allows enrolment.
   public static func decide(
-    _ options: FirstLoginOptions, at now: Int64, service: [UInt8]?, requestingUser: [UInt8]?,
+    _ moduleOptions: ModuleOptions, at now: Int64, service: [UInt8]?, requestingUser: [UInt8]?,
     isMember: () -> Bool
   ) -> Decision {
+    let options = moduleOptions.firstLogin
     guard options.enabled else { return .notOffered(reason: "enroll not set") }
+    // With forward_pass the password is checked after this module: nothing
+    // would stand before the enrolment.
+    guard !moduleOptions.forwardPass else { return .notOffered(reason: "forward_pass") }
     guard now >= 0 else { return .notOffered(reason: "clock before 1970") }
     if let closesAt = options.closesAt, now >= closesAt {
       return .notOffered(reason: "enroll_until has passed")

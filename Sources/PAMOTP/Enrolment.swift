@@ -39,7 +39,7 @@ struct Enrolment {
       pam.isSilent
       ? .notOffered(reason: "PAM_SILENT")
       : FirstLoginEnrolment.decide(
-        options.firstLogin, at: clock(), service: pam.item(PAM_SERVICE), requestingUser: pam.item(PAM_RUSER)
+        options, at: clock(), service: pam.item(PAM_SERVICE), requestingUser: pam.item(PAM_RUSER)
       ) { isMember(name, of: options.firstLogin.group, pam: pam, user: user) }
     if case .notOffered(let reason) = decision {
       if options.debug { pam.log(LOG_DEBUG, "\(LogFields.context(pam, user: user)) no enrolment: \(reason)") }

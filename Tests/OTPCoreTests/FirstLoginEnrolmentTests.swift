@@ -6,11 +6,21 @@ import Testing
 /// code means. Time and membership are parameters.
 struct FirstLoginEnrolmentTests {
   func options(_ arguments: String...) throws(ModuleOptions.ParseError) -> FirstLoginOptions {
-    try ModuleOptions.parse(arguments.map { Array($0.utf8) }).firstLogin
+    try moduleOptions(arguments).firstLogin
+  }
+
+  func moduleOptions(_ arguments: [String]) throws(ModuleOptions.ParseError) -> ModuleOptions {
+    try ModuleOptions.parse(arguments.map { Array($0.utf8) })
+  }
+
+  func offered(_ options: FirstLoginOptions, at now: Int64 = 1_800_000_000, service: String? = "sshd") -> Bool {
+    var all = ModuleOptions()
+    all.firstLogin = options
+    return offered(all, at: now, service: service)
   }
 
   func offered(
-    _ options: FirstLoginOptions, at now: Int64 = 1_800_000_000, service: String? = "sshd", ruser: String? = nil,
+    _ options: ModuleOptions, at now: Int64 = 1_800_000_000, service: String? = "sshd", ruser: String? = nil,
     member: Bool = true
   ) -> Bool {
     let decision = FirstLoginEnrolment.decide(
@@ -62,7 +72,7 @@ struct FirstLoginEnrolmentTests {
   }
 
   @Test func stacksThatChangeIdentityNeverEnrol() throws {
-    let enabled = try options("enroll=first-login")
+    let enabled = try moduleOptions(["enroll=first-login"])
     for service in FirstLoginEnrolment.refusedServices { #expect(!offered(enabled, service: service)) }
     // sudo with a service of its own (Defaults pam_service=...) still sets PAM_RUSER.
     #expect(!offered(enabled, service: "sudo-custom", ruser: "alice"))
@@ -71,9 +81,15 @@ struct FirstLoginEnrolmentTests {
   }
 
   @Test func theGroupIsAskedOnlyWhenConfigured() throws {
-    #expect(offered(try options("enroll=first-login"), member: false))
-    #expect(!offered(try options("enroll=first-login", "enroll_group=staff"), member: false))
-    #expect(offered(try options("enroll=first-login", "enroll_group=staff"), member: true))
+    #expect(offered(try moduleOptions(["enroll=first-login"]), member: false))
+    #expect(!offered(try moduleOptions(["enroll=first-login", "enroll_group=staff"]), member: false))
+    #expect(offered(try moduleOptions(["enroll=first-login", "enroll_group=staff"]), member: true))
+  }
+
+  /// forward_pass reads the password after this module: no first factor
+  /// would have been checked.
+  @Test func notWithForwardPass() throws {
+    #expect(!offered(try moduleOptions(["enroll=first-login", "forward_pass"])))
   }
 
   @Test func onlyACodeFromTheAppConfirmsAndItsStepIsSpent() {
