@@ -186,7 +186,7 @@ struct Mutator {
     }
     return pick([
       "nullok", "debug", "decoy", "allow_readonly", "forward_pass", "try_first_pass", "use_first_pass",
-      "noskewadj", "no_increment_hotp", "no_strict_owner", "echo_verification_code",
+      "noskewadj", "no_increment_hotp", "no_strict_owner", "echo_verification_code", "enroll=first-login",
       "grace_period=\(pick(["0", "1", "60", "3600", "604800", "604801"]))",
       "backoff=\(pick(["0", "1", "30", "9999999"]))", "backoff_after=\(pick(["0", "1", "3", "100"]))",
       "backoff_max=\(pick(["1", "60", "3600"]))", "code_ttl=\(pick(["1", "60", "300", "86400"]))",

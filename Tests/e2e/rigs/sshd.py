@@ -141,7 +141,9 @@ class SshSession:
     """`ssh USER@127.0.0.1 COMMAND` on a terminal, one prompt at a time
     (so a test can hold two logins at the code prompt and answer both at
     once). Without a command: an interactive login shell on a remote
-    terminal (`-tt`), where sshd shows PAM's messages after the login."""
+    terminal (`-tt`), where sshd shows PAM's messages after the login.
+    `locale`: the client's LC_ALL (ssh prints non-ASCII text only in a
+    UTF-8 locale)."""
 
     # The prompts it recognises; an instance may add others (as ssh shows them).
     prompts = PROMPTS
