@@ -18,6 +18,10 @@ public enum Alert: Equatable, Sendable {
   /// The secret file cannot be used (malformed, unsafe, unreadable); the
   /// module adds why.
   case unusable
+  /// A user without a secret set one up at this login
+  /// (`enroll=first-login`): if it was not them, someone else holds their
+  /// second factor now.
+  case enrolled
 
   /// The event's name: the program's second argument and the `event` field.
   public var event: String {
@@ -27,6 +31,7 @@ public enum Alert: Equatable, Sendable {
     case .scratch: "scratch"
     case .newHost: "new-host"
     case .unusable: "unusable"
+    case .enrolled: "enrolled"
     }
   }
 
@@ -36,7 +41,7 @@ public enum Alert: Equatable, Sendable {
     case .backoff(let failures, let until): [("failures", Decimal.format(failures)), ("until", Decimal.format(until))]
     case .failures(let count): [("failures", Decimal.format(count))]
     case .scratch(let left): [("scratch_codes_left", Decimal.format(left))]
-    case .newHost, .unusable: []
+    case .newHost, .unusable, .enrolled: []
     }
   }
 

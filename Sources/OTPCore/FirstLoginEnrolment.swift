@@ -177,6 +177,12 @@ public enum FirstLoginEnrolment {
     case notSaved
   }
 
+  /// What an enrolment raises for the `notify=` program: a saved one, on
+  /// the real line (the decoy's never happened).
+  public static func alerts(for end: End, options: ModuleOptions) -> [Alert] {
+    end == .saved && !options.decoy && options.notifyCommand != nil ? [.enrolled] : []
+  }
+
   /// What the user is told at the end; nil for none.
   public static func notice(for end: End, attemptsLeft: Int) -> String? {
     switch end {

@@ -78,6 +78,8 @@ struct Login {
       case .concluded(let ending):
         prompted = true
         problem = enrolment.problem
+        decidedAt = clock()
+        raise(FirstLoginEnrolment.alerts(for: ending, options: options))
         return end(.enrolment(ending))
       case .conversationFailed(let failure):
         return .conversationFailed(failure)

@@ -26,6 +26,7 @@ struct AlertInputTests {
     #expect(text(.newHost, context(delivery: "push:ops-alice")) == "event=new-host\n" + Self.common + "delivery=push:ops-alice\n")
     #expect(text(.unusable, context(delivery: nil, reason: "/var/lib/pam_otp/alice: line 2: DIGITS: expected 6, 7 or 8"))
       == "event=unusable\n" + Self.common + "delivery=\nreason=/var/lib/pam_otp/alice: line 2: DIGITS: expected 6, 7 or 8\n")
+    #expect(text(.enrolled, context(delivery: nil)) == "event=enrolled\n" + Self.common + "delivery=\n")
     #expect(Alert.newHost.event == "new-host")
   }
 

@@ -104,6 +104,19 @@ struct FirstLoginEnrolmentTests {
     #expect(file.rateLimit == RateLimit(attempts: 3, interval: 30) && file.scratchCodes == [12_345_678])
   }
 
+  /// Only a saved enrolment on the real line, with notify=, raises `enrolled`.
+  @Test func aSavedEnrolmentRaisesTheEnrolledAlert() throws {
+    let notifying = try moduleOptions(["enroll=first-login", "notify=/usr/libexec/pam_otp/notify-email"])
+    #expect(FirstLoginEnrolment.alerts(for: .saved, options: notifying) == [.enrolled])
+    for end in [FirstLoginEnrolment.End.notConfirmed, .enrolledElsewhere, .notSaved] {
+      #expect(FirstLoginEnrolment.alerts(for: end, options: notifying) == [])
+    }
+    #expect(FirstLoginEnrolment.alerts(for: .saved, options: try moduleOptions(["enroll=first-login"])) == [])
+    var decoy = notifying
+    decoy.decoy = true
+    #expect(FirstLoginEnrolment.alerts(for: .saved, options: decoy) == [])
+  }
+
   @Test func theURIUsesTheIssuerAndLabelOrTheHostAndUser() throws {
     let file = FirstLoginEnrolment.secretFile(key: SensitiveBytes([UInt8](repeating: 0, count: 20)), scratchCodes: [])
     let plain = FirstLoginEnrolment.uri(

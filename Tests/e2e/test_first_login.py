@@ -42,6 +42,7 @@ from first_login_support import (ANOTHER_LOGIN, ENROLMENT_HEADING, LiveLogin, co
 from rigs.accounts import enrolled
 from rigs.codes import secret_of, totp
 from rigs.debian import debian_stack
+from rigs.delivery_programs import ProgramDirectory
 from rigs.pamstack import auth_lines, private_service_dir, with_options_on_every
 from rigs.sshd import SshServer, SshSession
 from rigs.sudo import sudo_as, sudo_with_service
@@ -64,7 +65,22 @@ def group():
 
 
 @pytest.fixture(scope="module")
-def host(tmp_path_factory, module_path, group):
+def alerts(tmp_path_factory):
+    """A notify= program that records each alert (the event and its
+    fields) instead of sending it; yields (program, log)."""
+    log = tmp_path_factory.mktemp("first-login-alerts") / "alerts.log"
+    log.touch()
+    with ProgramDirectory() as programs:
+        yield programs.install("notify-record", "\n".join([
+            "#!/bin/sh",
+            "# pam_otp first-login tests: records the alert instead of sending it.",
+            f'{{ echo "alert $2"; cat; }} >> {log}',
+            "",
+        ])), log
+
+
+@pytest.fixture(scope="module")
+def host(tmp_path_factory, module_path, group, alerts):
     """The transcript host and its services: Debian's sshd stack with the
     recipe (password, decoy, code) and enroll= on both pam_otp lines, and
     code-only stacks for the limits."""
@@ -83,6 +99,8 @@ def host(tmp_path_factory, module_path, group):
         "code-until": f"{code} enroll_until={UNTIL}\n",
         # The name of a service that changes identity.
         "sudo": code + "\n",
+        "code-notify": f"{code} notify={alerts[0]}\n",
+        "code-notify-decoy": f"{code} notify={alerts[0]} decoy\n",
     })
     return binary, confdir
 
@@ -327,6 +345,24 @@ class TestThroughLibpam:
         assert transcript.result == PAM_AUTH_ERR, transcript
         assert not secret_file(name).exists() and leftovers(name) == []
         assert re.search(rf"user={name} .*result=decoy .*real_line=\"enrolled\"", syslog.text())
+
+    def test_an_enrolment_raises_the_enrolled_alert_and_the_decoy_none(self, host, users, alerts):
+        _, log = alerts
+        now = int(time.time())
+        for service in ("code-notify-decoy", "code-notify"):
+            name = users.create("otpfl").pw_name
+            attempt = login(host, service, name, now)
+            enrolment_prompt(attempt)
+            attempt.answer(code_for(attempt.uri, now))
+            assert attempt.finish().result == (PAM_SUCCESS if service == "code-notify" else PAM_AUTH_ERR)
+        # The watchdog runs the program after the login returned.
+        deadline = time.time() + 10
+        while f"user={name}" not in log.read_text() and time.time() < deadline:
+            time.sleep(0.1)
+        records = log.read_text()
+        assert re.search(rf"alert enrolled\nevent=enrolled\nuser={name}\n", records), records
+        assert records.count("alert ") == 1, records
+        assert secret_of_uri(attempt.uri) not in records
 
     def test_the_light_terminal_drawing_decodes_too(self, host, user, tmp_path):
         name, _ = user
