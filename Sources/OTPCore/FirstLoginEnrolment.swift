@@ -237,6 +237,7 @@ public enum HalfBlockQR {
 
   /// `modules`: width × width bytes, row by row, bit 0 set for dark.
   public static func lines(modules: [UInt8], width: Int, lightTerminal: Bool) -> [String] {
+    guard width > 0, width <= 177, modules.count >= width * width else { return [] }
     func drawn(_ x: Int, _ y: Int) -> Bool {
       let dark = x >= 0 && y >= 0 && x < width && y < width && modules[y * width + x] & 1 == 1
       return lightTerminal ? dark : !dark
