@@ -8,28 +8,6 @@
 /// key). Whoever passes them at a user's first login sets up that user's
 /// second factor, so the window is closed with `enroll_until=` and by
 /// removing the option once users have enrolled.
-public struct FirstLoginOptions: Sendable, Equatable {
-  /// `enroll=first-login`.
-  public var enabled = false
-  /// `enroll_group=`: only members (primary or supplementary) enrol.
-  public var group: [UInt8]? = nil
-  /// `enroll_until=YYYY-MM-DD`: the first second (UTC) at which enrolment
-  /// is closed, the midnight after that date.
-  public var closesAt: Int64? = nil
-  /// `enroll_issuer=`: the issuer the app shows (default: the host name).
-  public var issuer: [UInt8]? = nil
-  /// `enroll_label=`: the account name the app shows; `${USER}` expands
-  /// (default: the user name).
-  public var label: [UInt8]? = nil
-  /// `enroll_qr=light`: the QR code drawn for a terminal with dark text on
-  /// a light background. The default draws it for light text on a dark
-  /// background (ssh shows no colour codes in a prompt, so the terminal's
-  /// own colours are the ones the camera sees).
-  public var lightTerminal = false
-
-  public init() {}
-}
-
 public enum FirstLoginEnrolment {
   /// Services that change identity for a user who is logged in already:
   /// they never enrol, whatever their stack says.
@@ -225,85 +203,5 @@ public enum FirstLoginEnrolment {
     let dayOfYear = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
     let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
     return era * 146_097 + dayOfEra - 719_468
-  }
-}
-
-/// A QR code drawn in text: two rows of modules per line in Unicode half
-/// blocks, with a quiet zone. No colour codes (ssh shows them as `\033`),
-/// so the terminal's own colours decide: for a dark background (the
-/// default) the light modules are drawn, for a light one the dark ones.
-public enum HalfBlockQR {
-  public static let quietZone = 4
-
-  /// `modules`: width × width bytes, row by row, bit 0 set for dark.
-  public static func lines(modules: [UInt8], width: Int, lightTerminal: Bool) -> [String] {
-    guard width > 0, width <= 177, modules.count >= width * width else { return [] }
-    func drawn(_ x: Int, _ y: Int) -> Bool {
-      let dark = x >= 0 && y >= 0 && x < width && y < width && modules[y * width + x] & 1 == 1
-      return lightTerminal ? dark : !dark
-    }
-    var lines: [String] = []
-    var y = -quietZone
-    while y < width + quietZone {
-      var line: [UInt8] = []
-      for x in -quietZone..<(width + quietZone) {
-        switch (drawn(x, y), drawn(x, y + 1)) {
-        case (true, true): line += [0xE2, 0x96, 0x88]  // █
-        case (true, false): line += [0xE2, 0x96, 0x80]  // ▀
-        case (false, true): line += [0xE2, 0x96, 0x84]  // ▄
-        case (false, false): line.append(UInt8(ascii: " "))
-        }
-      }
-      lines.append(String(decoding: line, as: UTF8.self))
-      y += 2
-    }
-    return lines
-  }
-}
-
-extension ModuleOptions {
-  /// The rows of `enroll=first-login` and its limits in the option table.
-  static let firstLoginTable: [(name: String, apply: Apply)] = [
-    ("enroll", { options, value in
-      guard let value, value == Array("first-login".utf8) else { return false }
-      options.firstLogin.enabled = true
-      return true
-    }),
-    ("enroll_group", { options, value in
-      guard let value, UserName.isValid(value) else { return false }
-      options.firstLogin.group = value
-      return true
-    }),
-    ("enroll_until", { options, value in
-      guard let value, let closesAt = FirstLoginEnrolment.closingTime(ofDate: value) else { return false }
-      options.firstLogin.closesAt = closesAt
-      return true
-    }),
-    ("enroll_issuer", { options, value in
-      guard let value, isLabelText(value) else { return false }
-      options.firstLogin.issuer = value
-      return true
-    }),
-    ("enroll_label", { options, value in
-      guard let value, isLabelText(value) else { return false }
-      options.firstLogin.label = value
-      return true
-    }),
-    ("enroll_qr", { options, value in
-      if value == Array("dark".utf8) {
-        options.firstLogin.lightTerminal = false
-      } else if value == Array("light".utf8) {
-        options.firstLogin.lightTerminal = true
-      } else {
-        return false
-      }
-      return true
-    }),
-  ]
-
-  /// An issuer or label: 1 to 64 bytes, no control characters (it is shown
-  /// and put into a URI, where it is percent-encoded).
-  private static func isLabelText(_ value: [UInt8]) -> Bool {
-    !value.isEmpty && value.count <= 64 && value.allSatisfy { $0 >= 0x20 && $0 != 0x7F }
   }
 }

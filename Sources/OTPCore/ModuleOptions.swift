@@ -43,7 +43,7 @@ public struct ModuleOptions: Sendable {
   public var notifyCommand: [UInt8]? = nil
   /// `notify_timeout=`: seconds that program may take.
   public var notifyTimeout: Int64 = 15
-  /// `enroll=first-login` and its `enroll_*` limits (FirstLoginEnrolment.swift).
+  /// `enroll=first-login` and its `enroll_*` limits (FirstLoginOptions.swift).
   public var firstLogin = FirstLoginOptions()
 
   public init() {}
