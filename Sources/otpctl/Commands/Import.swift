@@ -58,6 +58,16 @@ extension ImportOptions {
   }
 }
 
+extension StoreError {
+  /// The path to the file cannot be walked safely: no usable file can be there.
+  var isPathProblem: Bool {
+    switch self {
+    case .unsafeDirectory, .invalidPath: true
+    default: false
+    }
+  }
+}
+
 /// Only root writes the store and reads other users' files.
 func requireRoot() throws(CLIError) {
   guard getuid() == 0 else { throw CLIError(.permission, "only root can import into the store") }
@@ -118,7 +128,14 @@ struct ImportGA: ParsableCommand {
             problems.append("\(record.nameText): no \(GAHomeFiles.location(of: record).pathText)")
           }
         } catch let error as StoreError {
-          problems.append("\(record.nameText): \(error.description)")
+          // With --all, an account whose home the module could not use
+          // either (a system account's /bin, a shared /var/mail) has no GA
+          // file to move; a file that is there but unusable is a problem.
+          if all, error.isPathProblem {
+            print("\(record.nameText): skipped: \(error.description)")
+          } else {
+            problems.append("\(record.nameText): \(error.description)")
+          }
         }
       }
       if !problems.isEmpty {
