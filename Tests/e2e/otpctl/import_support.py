@@ -24,7 +24,8 @@ def snapshot(directory: Path) -> dict:
     files = {}
     for path in sorted(directory.iterdir()):
         info = path.lstat()
-        files[path.name] = (path.read_bytes(), info.st_ino, info.st_mode, info.st_mtime_ns, info.st_uid)
+        contents = path.read_bytes() if stat.S_ISREG(info.st_mode) else None
+        files[path.name] = (contents, info.st_ino, info.st_mode, info.st_mtime_ns, info.st_uid)
     return files
 
 

@@ -137,3 +137,27 @@ def test_an_unknown_user_stops_the_whole_import(users, otpctl, store, tmp_path):
     result = otpctl("import", "oath", usersfile, "--secret-dir", store)
     assert_clear_refusal(result, EXIT_DATA, "nosuchuser9q: refused: no such user", "nothing was written")
     assert snapshot(store) == {}
+
+
+def test_a_write_that_fails_half_way_puts_back_the_users_before_it(users, otpctl, store, tmp_path):
+    """The third user's write fails (a directory sits where the file would
+    go, which only the rename finds out): the first user's replaced file is
+    restored byte for byte and the second user's new file removed again."""
+    replaced, created, failing = (users.create().pw_name for _ in range(3))
+    (store / replaced).write_text("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP\n\" TOTP_AUTH\n")
+    (store / replaced).chmod(0o600)
+    (store / failing).mkdir(mode=0o700)
+    (store / failing / "keep").write_text("x")
+    before = snapshot(store)
+    usersfile = tmp_path / "users.oath"
+    usersfile.write_text("".join(f"HOTP {user} - {os.urandom(20).hex()}\n" for user in (replaced, created, failing)))
+    result = otpctl("import", "oath", usersfile, "--secret-dir", store, "--replace")
+    text = result.stdout + result.stderr
+    assert result.returncode != EXIT_OK, text
+    assert f"{replaced}: replaced" in text and f"{created}: created" in text and f"{failing}: failed" in text, text
+    assert f"{replaced}: restored" in text and f"{created}: removed" in text, text
+    assert "nothing was imported" in text, text
+    after = snapshot(store)
+    assert set(after) == set(before)
+    assert after[replaced][0] == before[replaced][0], "the replaced user's file is back as it was"
+    assert (store / failing / "keep").read_text() == "x"
