@@ -150,3 +150,18 @@ enum Fixture {
     return bytes
   }
 }
+
+struct ImportCommandTests {
+  @Test func gaNeedsUsersOrAll() {
+    #expect(throws: (any Error).self) { try ImportGA.parse([]) }
+    #expect(throws: (any Error).self) { try ImportGA.parse(["alice", "--all"]) }
+    #expect((try? ImportGA.parse(["--all", "--dry-run"]))?.options.dryRun == true)
+  }
+
+  @Test func pskcNeedsAssignments() throws {
+    #expect(throws: (any Error).self) { try ImportPSKC.parse(["tokens.pskcxml"]) }
+    #expect(throws: (any Error).self) { try ImportPSKC.parse(["tokens.pskcxml", "--assign", "987654321"]) }
+    let command = try ImportPSKC.parse(["tokens.pskcxml", "--assign", "1=alice", "--assign", "2=bob:card"])
+    #expect(command.assignments == ["1=alice", "2=bob:card"])
+  }
+}

@@ -36,7 +36,9 @@ enum UsersFile {
       guard rawLine.count <= maximumLineLength else {
         throw Failure(line: lineNumber, message: "line is \(rawLine.count) bytes long (at most \(maximumLineLength))")
       }
-      let fields = rawLine.split { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }.map { Array($0) }
+      var fields = rawLine.split { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }.map { Array($0) }
+      // The fields hold the secret's hex digits: wiped once read.
+      defer { for index in fields.indices { SensitiveBytes.wipe(&fields[index]) } }
       guard let type = fields.first, type.first != UInt8(ascii: "#") else { continue }
       tokens.append(try token(fields, line: lineNumber, now: now))
     }
