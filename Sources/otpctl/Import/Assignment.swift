@@ -46,12 +46,12 @@ struct Assignment: Equatable {
     var seen: [String] = []
     for assignment in assignments {
       guard !seen.contains(assignment.serial) else {
-        throw CLIError(.usage, "serial \(assignment.serial) is assigned twice")
+        throw CLIError(.usage, "serial \(PSKC.shown(assignment.serial)) is assigned twice")
       }
       seen.append(assignment.serial)
       let matching = keys.filter { $0.serial == assignment.serial }
-      guard let key = matching.first else { throw CLIError(.usage, "serial \(assignment.serial) is not in the file") }
-      guard matching.count == 1 else { throw CLIError(.dataError, "serial \(assignment.serial) is in the file twice") }
+      guard let key = matching.first else { throw CLIError(.usage, "serial \(PSKC.shown(assignment.serial)) is not in the file") }
+      guard matching.count == 1 else { throw CLIError(.dataError, "serial \(PSKC.shown(assignment.serial)) is in the file twice") }
       tokens.append(
         ImportedToken(
           user: assignment.user, name: assignment.name, source: "serial \(key.serial)",

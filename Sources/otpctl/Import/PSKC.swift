@@ -39,6 +39,10 @@ struct PSKC {
 
   static let namespace = "urn:ietf:params:xml:ns:keyprov:pskc"
 
+  /// Text from the file as a message may quote it: printable ASCII only
+  /// (no terminal escapes), and not too long.
+  static func shown(_ text: String) -> String { ASCII.printable(Array(text.utf8), limit: 80) }
+
   let keys: [Key]
 
   init(_ bytes: [UInt8], secrets: Secrets) throws(Failure) {
@@ -51,7 +55,7 @@ struct PSKC {
       case .doctype:
         throw Failure("the file has a DOCTYPE; PSKC needs none, and one can declare entities, so it is refused")
       case .malformed(let line, let message):
-        throw Failure("not well-formed XML" + (line > 0 ? " (line \(line))" : "") + ": \(message)")
+        throw Failure("not well-formed XML" + (line > 0 ? " (line \(line))" : "") + ": \(Self.shown(message))")
       case .tooDeep: throw Failure("elements nested too deeply for a key container")
       }
     }
@@ -59,7 +63,7 @@ struct PSKC {
       throw Failure("not a PSKC key container (the root element is not {\(Self.namespace)}KeyContainer)")
     }
     guard root.attributes["Version"] == "1.0" else {
-      throw Failure("unsupported KeyContainer Version \"\(root.attributes["Version"] ?? "")\" (1.0 is RFC 6030)")
+      throw Failure("unsupported KeyContainer Version \"\(Self.shown(root.attributes["Version"] ?? ""))\" (1.0 is RFC 6030)")
     }
     let encryptionKey = try Self.encryptionKey(root, secrets)
     let macKey = try Self.macKey(root, encryptionKey)
@@ -98,7 +102,7 @@ struct PSKC {
       throw Failure("DerivedKey has no KeyDerivationMethod")
     }
     guard method.attributes["Algorithm"] == "http://www.rsasecurity.com/rsalabs/pkcs/schemas/pkcs-5v2-0#pbkdf2" else {
-      throw Failure("unsupported key derivation \"\(method.attributes["Algorithm"] ?? "")\" (PBKDF2 only)")
+      throw Failure("unsupported key derivation \"\(shown(method.attributes["Algorithm"] ?? ""))\" (PBKDF2 only)")
     }
     guard let parameters = method.child("PBKDF2-params") else { throw Failure("PBKDF2 without PBKDF2-params") }
     guard let saltText = parameters.descendant(["Salt", "Specified"])?.text, let salt = Base64.decode(saltText),
@@ -112,7 +116,7 @@ struct PSKC {
     var prf = PSKCCrypto.MAC.hmacSHA1
     if let algorithm = parameters.child("PRF")?.attributes["Algorithm"] {
       guard let named = PSKCCrypto.MAC(uri: prfURI(algorithm)) else {
-        throw Failure("unsupported PBKDF2 PRF \"\(algorithm)\"")
+        throw Failure("unsupported PBKDF2 PRF \"\(shown(algorithm))\"")
       }
       prf = named
     }
@@ -137,7 +141,7 @@ struct PSKC {
   private static func macKey(_ root: XMLElement, _ encryptionKey: SensitiveBytes?) throws(Failure) -> MACKey? {
     guard let method = root.child("MACMethod") else { return nil }
     guard let algorithm = PSKCCrypto.MAC(uri: method.attributes["Algorithm"] ?? "") else {
-      throw Failure("unsupported MACMethod \"\(method.attributes["Algorithm"] ?? "")\" (HMAC-SHA1, -SHA256 or -SHA512)")
+      throw Failure("unsupported MACMethod \"\(shown(method.attributes["Algorithm"] ?? ""))\" (HMAC-SHA1, -SHA256 or -SHA512)")
     }
     guard let element = method.child("MACKey") else {
       throw Failure("MACMethod has no MACKey (a MACKeyReference is not supported)")
@@ -151,7 +155,7 @@ struct PSKC {
 
   private static func key(_ package: XMLElement, encryptionKey: SensitiveBytes?, mac: MACKey?) throws(Failure) -> Key {
     guard let key = package.child("Key") else { throw Failure("a KeyPackage has no Key") }
-    let serial = package.descendant(["DeviceInfo", "SerialNo"])?.trimmedText ?? key.attributes["Id"] ?? ""
+    let serial = shown(package.descendant(["DeviceInfo", "SerialNo"])?.trimmedText ?? key.attributes["Id"] ?? "")
     guard !serial.isEmpty else { throw Failure("a KeyPackage has neither a SerialNo nor a Key Id") }
     func fail(_ message: String) -> Failure { Failure("serial \(serial): \(message)") }
 
@@ -160,13 +164,13 @@ struct PSKC {
     switch algorithmURI {
     case "urn:ietf:params:xml:ns:keyprov:pskc:hotp": isTOTP = false
     case "urn:ietf:params:xml:ns:keyprov:pskc:totp", "urn:ietf:params:xml:ns:keyprov:pskc#totp": isTOTP = true
-    default: throw fail("unsupported key algorithm \"\(algorithmURI)\" (HOTP or TOTP)")
+    default: throw fail("unsupported key algorithm \"\(shown(algorithmURI))\" (HOTP or TOTP)")
     }
 
     var digits = 6
     if let format = key.descendant(["AlgorithmParameters", "ResponseFormat"]) {
       guard format.attributes["Encoding"] ?? "DECIMAL" == "DECIMAL" else {
-        throw fail("ResponseFormat Encoding \"\(format.attributes["Encoding"] ?? "")\" is not DECIMAL")
+        throw fail("ResponseFormat Encoding \"\(shown(format.attributes["Encoding"] ?? ""))\" is not DECIMAL")
       }
       guard let length = format.attributes["Length"].flatMap({ Int($0) }), OneTimePassword.digitRange.contains(length)
       else { throw fail("ResponseFormat Length must be 6, 7 or 8") }
@@ -178,7 +182,7 @@ struct PSKC {
       case "HMAC-SHA1", "SHA1": hash = .sha1
       case "HMAC-SHA256", "SHA256": hash = .sha256
       case "HMAC-SHA512", "SHA512": hash = .sha512
-      default: throw fail("unsupported Suite \"\(suite)\"")
+      default: throw fail("unsupported Suite \"\(shown(suite))\"")
       }
     }
 
@@ -244,7 +248,7 @@ struct PSKC {
   ) throws(Failure) -> (cipher: PSKCCrypto.Cipher, bytes: [UInt8]) {
     let uri = element.child("EncryptionMethod")?.attributes["Algorithm"] ?? ""
     guard let cipher = PSKCCrypto.Cipher(uri: uri) else {
-      throw fail("\(what): unsupported EncryptionMethod \"\(uri)\" (AES-128/192/256-CBC)")
+      throw fail("\(what): unsupported EncryptionMethod \"\(shown(uri))\" (AES-128/192/256-CBC)")
     }
     guard let text = element.descendant(["CipherData", "CipherValue"])?.text, let bytes = Base64.decode(text) else {
       throw fail("\(what) has no CipherData/CipherValue in Base64")

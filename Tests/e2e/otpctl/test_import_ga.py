@@ -113,3 +113,11 @@ def test_unsafe_or_missing_home_files_are_refused(users, otpctl, store):
 def test_usage_errors(otpctl, arguments):
     result = otpctl("import", *arguments)
     assert result.returncode == 64, result.stderr
+
+
+def test_only_root_imports(users, otpctl, store):
+    account = users.create()
+    ga_enrol(account)
+    result = otpctl("import", "ga", account.pw_name, "--secret-dir", store, user=account.pw_name)
+    assert_clear_refusal(result, 77, "only root")
+    assert snapshot(store) == {}
