@@ -109,8 +109,8 @@ struct PSKC {
       !salt.isEmpty
     else { throw Failure("PBKDF2-params has no Salt/Specified in Base64") }
     guard let iterations = parameters.child("IterationCount").flatMap({ Int($0.trimmedText) }),
-      (1...10_000_000).contains(iterations)
-    else { throw Failure("PBKDF2-params has no IterationCount between 1 and 10000000") }
+      (1...1_000_000).contains(iterations)
+    else { throw Failure("PBKDF2-params has no IterationCount between 1 and 1000000") }
     guard let length = parameters.child("KeyLength").flatMap({ Int($0.trimmedText) }), [16, 24, 32].contains(length)
     else { throw Failure("PBKDF2-params has no KeyLength of 16, 24 or 32") }
     var prf = PSKCCrypto.MAC.hmacSHA1
