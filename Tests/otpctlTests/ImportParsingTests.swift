@@ -53,6 +53,7 @@ struct UsersFileTests {
     for (text, line) in [
       ("HOTP alice - \(Self.secret)\n\(long)\n", 2), ("HOTP/T45 alice - \(Self.secret)\n", 1),
       ("# c\nHOTP alice - 12345\n", 2), ("HOTP alice -\n", 1), ("HOTP ../x - \(Self.secret)\n", 1),
+      ("HOTP alice - \(Self.secret) 9999999999999999999 123456\n", 1),
     ] {
       #expect { try parse(text) } throws: { ($0 as? UsersFile.Failure)?.line == line }
     }

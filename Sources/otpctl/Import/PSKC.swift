@@ -192,6 +192,7 @@ struct PSKC {
       throw fail("the secret is \(secret.count) bytes (\(SecretFile.minimumSecretBytes) to 128)")
     }
     let counter = try integer(data.child("Counter"), default: 0, name: "Counter", fail)
+    guard counter < SecretFile.maximumHOTPCounter else { throw fail("the Counter is larger than a secret file holds") }
     let step = try integer(data.child("TimeInterval"), default: 30, name: "TimeInterval", fail)
     if isTOTP {
       guard OneTimePassword.periodRange.contains(Int(step)) else { throw fail("TimeInterval must be 1 to 300 seconds") }

@@ -64,6 +64,7 @@ enum UsersFile {
     var counter: UInt64? = nil
     if fields.count >= 5 {
       guard let value = Decimal.parse(fields[4], maxDigits: 19) else { throw fail("the counter is not a number") }
+      guard value < SecretFile.maximumHOTPCounter else { throw fail("the counter is larger than a secret file holds") }
       counter = value
     }
     let lastCode: [UInt8]? = fields.count >= 6 ? fields[5] : nil
