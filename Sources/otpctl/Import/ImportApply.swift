@@ -36,7 +36,7 @@ extension ImportPlan {
         outcome.lines.append("\(entry.userName): failed: \(error.description)")
         outcome.lines += undone
         outcome.failure = CLIError(
-          error, advice: "nothing was imported: every user is as before the import (see above)")
+          error, advice: "the import stopped; the users written before it were put back (see above)")
         return outcome
       }
       done.append((entry, store))
@@ -54,6 +54,10 @@ extension ImportPlan {
         case .replace(let previous?):
           try store.create(previous, owner: .root, mode: 0o600, replacing: true)
           lines.append("\(entry.userName): restored \(entry.path) as it was")
+        case .replace(nil):
+          // What was there could not be read, so it cannot be written back;
+          // the imported token is better than no file at all.
+          lines.append("\(entry.userName): kept the imported \(entry.path) (the unreadable file it replaced cannot be restored)")
         default:
           try store.remove()
           lines.append("\(entry.userName): removed \(entry.path) again")

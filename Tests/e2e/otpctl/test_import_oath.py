@@ -156,7 +156,7 @@ def test_a_write_that_fails_half_way_puts_back_the_users_before_it(users, otpctl
     assert result.returncode != EXIT_OK, text
     assert f"{replaced}: replaced" in text and f"{created}: created" in text and f"{failing}: failed" in text, text
     assert f"{replaced}: restored" in text and f"{created}: removed" in text, text
-    assert "nothing was imported" in text, text
+    assert "the users written before it were put back" in text, text
     after = snapshot(store)
     assert set(after) == set(before)
     assert after[replaced][0] == before[replaced][0], "the replaced user's file is back as it was"
