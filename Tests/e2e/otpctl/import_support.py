@@ -2,7 +2,6 @@
 the real libpam on a private store, and a snapshot of a store to show that
 a refused or dry run changed nothing."""
 
-import os
 import stat
 from pathlib import Path
 
@@ -59,5 +58,3 @@ def assert_never_shows(text: str, secret: bytes):
     for form in secret_forms(secret):
         assert form not in text, f"secret shown as {form!r}"
 
-
-os.umask(0o022)
