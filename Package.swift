@@ -61,6 +61,11 @@ let package = Package(
     .systemLibrary(name: "CPAM", path: "Sources/CPAM"),
     .systemLibrary(name: "CQRencode", path: "Sources/CQRencode"),
     .systemLibrary(name: "CPNG", path: "Sources/CPNG"),
+    // libxml2, for otpctl's `import pskc` only (never the module): RFC 6030
+    // files are namespaced XML, which only a real parser reads correctly. It
+    // is set up to refuse any DOCTYPE and never touch the network (see its
+    // header).
+    .systemLibrary(name: "CXML", path: "Sources/CXML", pkgConfig: "libxml-2.0"),
 
     // Pure logic: no I/O, no clock, no Foundation.
     .target(name: "OTPCore", dependencies: ["CCrypto"]),
@@ -81,11 +86,11 @@ let package = Package(
     .executableTarget(
       name: "otpctl",
       dependencies: [
-        "OTPCore", "OTPStore", "CQRencode", "CPNG",
+        "OTPCore", "OTPStore", "CQRencode", "CPNG", "CXML", "CCrypto",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       linkerSettings: [
-        .linkedLibrary("qrencode"), .linkedLibrary("png16"),
+        .linkedLibrary("qrencode"), .linkedLibrary("png16"), .linkedLibrary("xml2"),
         // The release otpctl carries the Swift runtime and FoundationEssentials
         // inside it, so it runs on servers without a Swift toolchain (ldd shows
         // only Debian's libraries). Debug builds stay dynamic: the test

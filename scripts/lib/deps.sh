@@ -2,7 +2,7 @@
 # Sourced by the scripts; installs only what is missing, so a second run is
 # quick and a fresh machine (or CI) gets everything.
 
-PAM_OTP_BUILD_PACKAGES=(libpam0g-dev libssl-dev libqrencode-dev libpng-dev)
+PAM_OTP_BUILD_PACKAGES=(libpam0g-dev libssl-dev libqrencode-dev libpng-dev libxml2-dev)
 # Laying out the installed files (scripts/install, scripts/package): strip,
 # chrpath, the man page generator.
 PAM_OTP_INSTALL_PACKAGES=(binutils chrpath python3 gzip)

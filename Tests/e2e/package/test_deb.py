@@ -49,7 +49,7 @@ def test_file_name_and_version_are_the_one_version_number(deb, version):
 def test_depends_name_the_libraries_the_binaries_load_and_no_toolchain(deb):
     depends = deb_field(deb, "Depends")
     packages = {item.split()[0] for item in depends.split(", ")}
-    assert {"libc6", "libpam0g", "libssl3", "libqrencode4", "libpng16-16"} <= packages, depends
+    assert {"libc6", "libpam0g", "libssl3", "libqrencode4", "libpng16-16", "libxml2"} <= packages, depends
     assert "swift" not in depends.lower(), depends
 
 

@@ -97,14 +97,21 @@ def test_otpctl_page_names_every_command_and_option_of_the_installed_otpctl():
     page = rendered_text("/usr/share/man/man1/otpctl.1.gz")
     tool = json.loads(run(OTPCTL, "--experimental-dump-help", check=True).stdout)["command"]
     missing = []
-    for command in tool["subcommands"]:
-        if f"otpctl {command['commandName']}" not in page:
-            missing.append(command["commandName"])
+
+    def commands(group, path):
+        for command in group.get("subcommands", []):
+            words = f"{path} {command['commandName']}"
+            yield words, command
+            yield from commands(command, words)
+
+    for words, command in commands(tool, "otpctl"):
+        if words not in page:
+            missing.append(words)
         for argument in command.get("arguments", []):
             for name in argument.get("names", []):
                 spelled = ("--" if name["kind"] == "long" else "-") + name["name"]
                 if spelled not in page:
-                    missing.append(f"{command['commandName']} {spelled}")
+                    missing.append(f"{words} {spelled}")
     assert not missing, f"not in otpctl(1): {missing}"
 
 

@@ -1,0 +1,64 @@
+import ArgumentParser
+import OTPCore
+import OTPStore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct Import: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Move users in from google-authenticator, pam_oath or a hardware-token seed file (PSKC).",
+    discussion: """
+      Each import decides user by user what it will do (create a secret file,
+      nothing because the user holds the token already, or refuse), shows that
+      with --dry-run, and otherwise writes each user's file atomically as a
+      root-only file in /var/lib/pam_otp. One refused user stops the import
+      before anything is written; a write that fails puts back the users
+      written before it. A second run changes nothing.
+      """,
+    subcommands: [ImportGA.self, ImportOATH.self, ImportPSKC.self])
+}
+
+/// Options every import takes.
+struct ImportOptions: ParsableArguments {
+  @Flag(name: .customLong("dry-run"), help: "Show what would happen, user by user; write nothing.")
+  var dryRun = false
+
+  @Flag(help: "Replace a user's existing secret file with the imported token (the old secret stops working).")
+  var replace = false
+
+  @Option(
+    name: .customLong("secret-dir"),
+    help: ArgumentHelp("The store to write (default /var/lib/pam_otp).", valueName: "dir"))
+  var secretDirectory: String?
+}
+
+extension ImportOptions {
+  /// Checks the store, plans, and (unless --dry-run) applies; prints the
+  /// plan or the outcome user by user. `afterwards` runs only after every
+  /// user was written.
+  func run(_ tokens: [ImportedToken], afterwards: (ImportPlan) throws(CLIError) -> Void = { _ throws(CLIError) in }) throws(CLIError) {
+    let directory = try StoreListing.directoryPath(secretDirectory)
+    if secretDirectory == nil && !dryRun { try DefaultDirectory.ensure() }
+    let plan = ImportPlan.make(tokens, directory: directory, replace: replace)
+    if dryRun || plan.isRefused {
+      if dryRun { print("Dry run: nothing is written.") }
+      for line in plan.lines(dryRun: true) { print(line) }
+      if plan.isRefused {
+        throw CLIError(plan.refusalKind, "refused for the users above; nothing was written")
+      }
+      return
+    }
+    for line in plan.lines(dryRun: false) where line.hasPrefix("    note: ") { print(line) }
+    let outcome = plan.apply()
+    for line in outcome.lines { print(line) }
+    if let failure = outcome.failure { throw failure }
+    try afterwards(plan)
+  }
+}
+
+/// Only root writes the store and reads other users' files.
+func requireRoot() throws(CLIError) {
+  guard getuid() == 0 else { throw CLIError(.permission, "only root can import into the store") }
+}
