@@ -19,7 +19,10 @@ struct OTPCtl: ParsableCommand {
       standard error.
       """,
     version: PAMOTPVersion.text,
-    subcommands: [Enroll.self, Code.self, Verify.self, URI.self, QR.self, Status.self, Deliver.self, Unlock.self, Revoke.self]
+    subcommands: [
+      Enroll.self, Token.self, Code.self, Verify.self, URI.self, QR.self, Status.self, Deliver.self, Unlock.self,
+      Revoke.self,
+    ]
   )
 
   /// ArgumentParser's own main, except that with --json an error found

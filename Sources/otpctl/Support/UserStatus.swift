@@ -56,6 +56,7 @@ struct UserStatus {
     case .hotp(let counter): object["counter"] = .number(counter)
     case .scratchCodesOnly: break
     }
+    object["tokens"] = .array(file.tokens.enumerated().map { TokenText.json($1, primary: $0 == 0) })
     object["failures"] = .number(failures)
     object["last_failure"] = file.failures.map { .number($0.last) } ?? .null
     object["backoff_until"] = backoff.map { .number($0.time) } ?? .null
