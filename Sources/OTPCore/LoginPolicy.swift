@@ -141,7 +141,7 @@ public struct LoginPolicy {
     /// `backoffUntil`: when the back-off that the recorded failures now
     /// call for ends, if it lies ahead. `alerts`: what the answer raises
     /// once its state is saved. `token`: the name of the token whose code
-    /// was accepted.
+    /// was accepted, where the user has several.
     case verdict(
       Verdict, codeLength: Int, earlierFailures: Int, backoffUntil: Int64?, at: Int64, alerts: [Alert] = [],
       token: [UInt8]? = nil)
@@ -165,8 +165,11 @@ public struct LoginPolicy {
     let verdict = readings.withCandidates(lengths: verifier.codeLengths) { candidates in
       verifier.verify(readings: candidates, at: now, remoteHost: remoteHost, state: &file, matchedToken: &matched)
     }
-    let token = matched.flatMap { file.token(at: $0) }
-    let codeLength = verdict == .accepted(.scratchCode) ? 8 : token?.effectiveDigits ?? file.effectiveDigits
+    // Named for users with several tokens; a single one needs no name
+    // (and its log line stays as it was before there were tokens).
+    let token = matched.flatMap { file.tokens.count > 1 ? file.token(at: $0) : nil }
+    let codeLength =
+      verdict == .accepted(.scratchCode) ? 8 : matched.flatMap { file.token(at: $0)?.effectiveDigits } ?? file.effectiveDigits
     let backoffUntil = Verifier(token: file, settings: options.verificationSettings).backoffEnd(at: now)
       .flatMap { $0 > now ? $0 : nil }
     var hostCheck: SecretFile.HostCheck? = nil
@@ -301,8 +304,8 @@ public struct LoginPolicy {
 
 /// How a login ended, before it becomes a PAM result.
 public enum Conclusion: Equatable {
-  /// `token`: the name of the token whose code was accepted (none for a
-  /// scratch or sent code).
+  /// `token`: the name of the token whose code was accepted, where the
+  /// user has several (none for a scratch or sent code).
   case accepted(Acceptance, stateSaved: Bool, earlierFailures: Int, token: [UInt8]? = nil)
   case withinGracePeriod
   case refused(Refusal)
