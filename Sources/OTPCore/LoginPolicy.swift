@@ -116,7 +116,8 @@ public struct LoginPolicy {
       case .rateLimited: return .refuse(.rateLimited, .refused(.rateLimited))
       case .prompt: break
       }
-      conversation.sendsAtStart = conversation.offersDelivery && file.delivery != nil && file.mode == .scratchCodesOnly
+      conversation.sendsAtStart =
+        conversation.offersDelivery && file.delivery != nil && !file.tokens.contains { $0.acceptsCodes }
     }
     return .converse(conversation)
   }
