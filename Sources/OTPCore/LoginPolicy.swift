@@ -169,8 +169,8 @@ public struct LoginPolicy {
     // Named for users with several tokens; a single one needs no name
     // (and its log line stays as it was before there were tokens).
     let token = matched.flatMap { file.tokens.count > 1 ? file.token(at: $0) : nil }
-    let codeLength =
-      verdict == .accepted(.scratchCode) ? 8 : matched.flatMap { file.token(at: $0)?.effectiveDigits } ?? file.effectiveDigits
+    let matchedDigits = matched.flatMap { file.token(at: $0)?.effectiveDigits } ?? file.effectiveDigits
+    let codeLength = verdict == .accepted(.scratchCode) ? 8 : matchedDigits
     let backoffUntil = Verifier(token: file, settings: options.verificationSettings).backoffEnd(at: now)
       .flatMap { $0 > now ? $0 : nil }
     var hostCheck: SecretFile.HostCheck? = nil
