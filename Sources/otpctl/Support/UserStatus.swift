@@ -56,7 +56,11 @@ struct UserStatus {
     case .hotp(let counter): object["counter"] = .number(counter)
     case .scratchCodesOnly: break
     }
-    object["tokens"] = .array(file.tokens.enumerated().map { TokenText.json($1, primary: $0 == 0) })
+    // The keys above describe the first token; a user with several also
+    // gets every token (`token list --json` shows them for anyone).
+    if file.tokens.count > 1 {
+      object["tokens"] = .array(file.tokens.enumerated().map { TokenText.json($1, primary: $0 == 0) })
+    }
     object["failures"] = .number(failures)
     object["last_failure"] = file.failures.map { .number($0.last) } ?? .null
     object["backoff_until"] = backoff.map { .number($0.time) } ?? .null

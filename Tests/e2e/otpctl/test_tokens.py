@@ -53,6 +53,9 @@ def test_a_code_of_each_token_logs_in_and_list_says_when(enroll, otpctl, module_
     assert module_login(enrolled.name, tablet.now()).authenticated
     # Each token's code is used up on its own.
     assert not module_login(enrolled.name, tablet.now()).authenticated
+    status = json.loads(otpctl("status", enrolled.name, "--json").stdout)
+    assert [token["name"] for token in status["tokens"]] == ["default", "tablet"]
+    assert "tablet:" in otpctl("status", enrolled.name).stdout
     tokens = listed(otpctl, enrolled.name)
     assert list(tokens) == ["default", "tablet"]
     assert tokens["tablet"]["last_used"] >= int(time.time()) - 5
@@ -129,14 +132,15 @@ def test_confirm_keeps_the_token_inactive_until_a_code_of_it(enroll, otpctl, otp
     assert not module_login(enrolled.name, tablet.now()).authenticated
     child.sendline(wrong_totp_code(tablet))
     child.expect("That code is not right")
-    child.sendline(tablet.now())
+    confirming = tablet.now()
+    child.sendline(confirming)
     child.expect("Code confirmed: token tablet is active")
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == EXIT_OK
     assert "active=no" not in enrolled.file.option("TOKEN")
     # The confirming code is used up; the next one logs in.
-    assert not module_login(enrolled.name, tablet.now()).authenticated
+    assert not module_login(enrolled.name, confirming).authenticated
     assert module_login(enrolled.name, tablet.at(time.time() + 30)).authenticated
 
 
