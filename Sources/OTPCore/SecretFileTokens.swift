@@ -79,24 +79,23 @@ extension SecretFile {
   }
 
   /// Changes the token at `index` of `tokens` (settings, state, activation);
-  /// false when there is none. Its name and the primary's activity stay
-  /// under the rules above.
+  /// false when there is none. What would break the rules above is not
+  /// taken: a name that is invalid or taken, an inactive primary, a further
+  /// token without codes.
   @discardableResult
   public mutating func modifyToken(at index: Int, _ body: (inout OTPToken) -> Void) -> Bool {
-    if index == 0 {
-      var token = primary
-      body(&token)
-      token.name = OTPToken.isValidName(token.name) ? token.name : primary.name
-      token.isActive = true
-      primary = token
-      return true
-    }
-    guard others.indices.contains(index - 1) else { return false }
-    var token = others[index - 1]
+    guard let old = token(at: index) else { return false }
+    var token = old
     body(&token)
     let clash = tokens.indices.contains { $0 != index && tokens[$0].isNamed(token.name) }
-    if !OTPToken.isValidName(token.name) || clash { token.name = others[index - 1].name }
-    others[index - 1] = token
+    if !OTPToken.isValidName(token.name) || clash { token.name = old.name }
+    if index == 0 {
+      token.isActive = true
+      primary = token
+    } else {
+      if token.mode == .scratchCodesOnly { token.mode = old.mode }
+      others[index - 1] = token
+    }
     return true
   }
 }

@@ -117,6 +117,18 @@ struct SecretFileTokenTests {
     #expect(try parse(text(of: file)).tokens.count == OTPToken.maximumCount)
   }
 
+  @Test func aChangeThatBreaksTheRulesIsNotTaken() throws {
+    var file = try parse(Self.threeTokens)
+    file.modifyToken(at: 0) { $0.name = "tablet" }
+    file.modifyToken(at: 1) {
+      $0.name = "bad name"
+      $0.mode = .scratchCodesOnly
+    }
+    #expect(file.tokens.map(\.name) == ["phone", "yubikey-5", "tablet"])
+    #expect(file.token(at: 1)?.mode == .hotp(nextCounter: 0))
+    #expect(!file.modifyToken(at: 3) { $0.isActive = true })
+  }
+
   static let malformed: [(String, Int, SecretFileError.Reason)] = [
     ("\" TOKEN a TOTP\n", 2, .invalidValue(.token)),
     ("\" TOKEN a TOTP secret=\(otherSecretBase32) counter=1\n", 2, .invalidValue(.token)),
