@@ -11,10 +11,11 @@ struct OTPCtl: ParsableCommand {
       another file, such as GA's ~/.google_authenticator.
 
       Exit codes: 0 success; 1 code refused or not confirmed (verify, enroll
-      --confirm, revoke); 64 usage error; 65 malformed or unsafe secret file;
-      66 not enrolled; 67 unknown user; 73 a secret file exists already (use
-      --force); 74 input/output error; 77 permission denied. With --json, an
-      error is one JSON object on standard output,
+      --confirm, token add --confirm, revoke, token remove of the last token);
+      64 usage error; 65 malformed or unsafe secret file; 66 not enrolled; 67
+      unknown user; 73 a secret file exists already (token add, rename: a token
+      of that name); 74 input/output error; 77 permission denied. With --json,
+      an error is one JSON object on standard output,
       {"error": ..., "exit_code": N, "meaning": ...}, instead of text on
       standard error.
       """,
