@@ -55,7 +55,8 @@ extension SyslogTests {
     }
 
     /// 64 logins with one code of the second token, released at once:
-    /// exactly one gets in, round after round. The control: the same
+    /// exactly one gets in, round after round (a TOTP token; then an HOTP
+    /// one at counter 0). The control: the same
     /// logins where that token allows reuse all get in, so the count of
     /// successes can show more than one.
     @Test mutating func sameCodeOfTheSecondTokenSucceedsExactlyOnce() throws {
@@ -77,6 +78,24 @@ extension SyslogTests {
         let file = try SecretFileSnapshot.parse("\(secrets.path)/nobody")
         #expect(file.token(named: "tablet")?.usedSteps == [second.step(at: now)], "round \(round)")
       }
+
+      // An HOTP second token, from counter 0: one code, one success, and
+      // the counter moves past it.
+      let hotp = try SecretDirectory()
+      try hotp.write("nobody", primary.fileText + "\" TOKEN yubikey HOTP secret=\(second.base32) counter=0\n")
+      let counterReport = try RoundReport(
+        SimultaneousLogins.authenticate(
+          .otp([hotp.option]), user: "nobody",
+          answers: Array(repeating: second.code(counter: 0), count: SimultaneousLoginTests.threads)),
+        sink: sink)
+      #expect(counterReport.successes == 1, "HOTP: \(counterReport)")
+      #expect(counterReport.onlySuccessOrRefusal, "HOTP: \(counterReport)")
+      guard case .hotp(let next) = try SecretFileSnapshot.parse("\(hotp.path)/nobody").token(named: "yubikey")?.mode
+      else {
+        Issue.record("the HOTP token is gone")
+        return
+      }
+      #expect(next >= 1, "moved past the code used, never back")
 
       let control = try SecretDirectory()
       try control.write("nobody", primary.fileText + "\" TOKEN tablet TOTP secret=\(second.base32)\n")
