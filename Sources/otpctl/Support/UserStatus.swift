@@ -18,13 +18,15 @@ struct UserStatus {
     }
   }
 
-  /// `TOTP SHA1 6/30s`, `HOTP SHA256 8`, `no app`: the token in a table cell.
+  /// `TOTP SHA1 6/30s`, `HOTP SHA256 8`, `no app`: the token in a table
+  /// cell; `+N` for a user's further tokens.
   var tokenSummary: String {
     let hash = "\(file.effectiveAlgorithm.name) \(file.effectiveDigits)"
+    let more = file.tokens.count > 1 ? " +\(file.tokens.count - 1)" : ""
     switch file.mode {
-    case .totp: return "TOTP \(hash)/\(file.effectiveStepSize)s"
-    case .hotp: return "HOTP \(hash)"
-    case .scratchCodesOnly: return "no app"
+    case .totp: return "TOTP \(hash)/\(file.effectiveStepSize)s" + more
+    case .hotp: return "HOTP \(hash)" + more
+    case .scratchCodesOnly: return "no app" + more
     }
   }
 
