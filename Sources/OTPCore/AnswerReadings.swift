@@ -29,13 +29,19 @@ public struct AnswerReadings {
 
   /// Each reading, for as long as `body` runs; then wiped.
   public func withCandidates<Result>(digits: Int, _ body: ([[UInt8]]) -> Result) -> Result {
+    withCandidates(lengths: [digits, 8], body)
+  }
+
+  /// Each reading, where a combined answer may end in a code of any of
+  /// `lengths` (the user's tokens may have different lengths).
+  public func withCandidates<Result>(lengths: [Int], _ body: ([[UInt8]]) -> Result) -> Result {
     var readings: [[UInt8]] = []
     answer.withUnsafeBytes { bytes in
       guard isCombined else {
         readings.append(Array(bytes))
         return
       }
-      for length in [digits, 8] where bytes.count >= length {
+      for length in lengths where bytes.count >= length {
         let suffix = Array(bytes[(bytes.count - length)...])
         if readings.contains(suffix) {
           var duplicate = suffix

@@ -116,7 +116,8 @@ public struct LoginPolicy {
       case .rateLimited: return .refuse(.rateLimited, .refused(.rateLimited))
       case .prompt: break
       }
-      conversation.sendsAtStart = conversation.offersDelivery && file.delivery != nil && file.mode == .scratchCodesOnly
+      conversation.sendsAtStart =
+        conversation.offersDelivery && file.delivery != nil && !file.tokens.contains { $0.acceptsCodes }
     }
     return .converse(conversation)
   }
@@ -140,9 +141,11 @@ public struct LoginPolicy {
   public enum Judgement: Equatable {
     /// `backoffUntil`: when the back-off that the recorded failures now
     /// call for ends, if it lies ahead. `alerts`: what the answer raises
-    /// once its state is saved.
+    /// once its state is saved. `token`: the name of the token whose code
+    /// was accepted, where the user has several.
     case verdict(
-      Verdict, codeLength: Int, earlierFailures: Int, backoffUntil: Int64?, at: Int64, alerts: [Alert] = [])
+      Verdict, codeLength: Int, earlierFailures: Int, backoffUntil: Int64?, at: Int64, alerts: [Alert] = [],
+      token: [UInt8]? = nil)
     case clockBeforeEpoch
   }
 
@@ -158,12 +161,16 @@ public struct LoginPolicy {
     let now = Self.bounded(now)
     guard now >= 0 else { return .clockBeforeEpoch }
     let earlierFailures = file.failures?.count ?? 0
-    let digits = file.effectiveDigits
     let verifier = Verifier(token: file, settings: options.verificationSettings)
-    let verdict = readings.withCandidates(digits: digits) { candidates in
-      verifier.verify(readings: candidates, at: now, remoteHost: remoteHost, state: &file)
+    var matched: Int? = nil
+    let verdict = readings.withCandidates(lengths: verifier.codeLengths) { candidates in
+      verifier.verify(readings: candidates, at: now, remoteHost: remoteHost, state: &file, matchedToken: &matched)
     }
-    let codeLength = verdict == .accepted(.scratchCode) ? 8 : digits
+    // Named for users with several tokens; a single one needs no name
+    // (and its log line stays as it was before there were tokens).
+    let token = matched.flatMap { file.tokens.count > 1 ? file.token(at: $0) : nil }
+    let matchedDigits = matched.flatMap { file.token(at: $0)?.effectiveDigits } ?? file.effectiveDigits
+    let codeLength = verdict == .accepted(.scratchCode) ? 8 : matchedDigits
     let backoffUntil = Verifier(token: file, settings: options.verificationSettings).backoffEnd(at: now)
       .flatMap { $0 > now ? $0 : nil }
     var hostCheck: SecretFile.HostCheck? = nil
@@ -175,7 +182,7 @@ public struct LoginPolicy {
         verdict, earlierFailures: earlierFailures, backoffUntil: backoffUntil, hostCheck: hostCheck, file: file)
     return .verdict(
       verdict, codeLength: codeLength, earlierFailures: earlierFailures, backoffUntil: backoffUntil, at: now,
-      alerts: alerts)
+      alerts: alerts, token: token.map { Array($0.name.utf8) })
   }
 
   /// What a judged answer raises: a back-off it started, a success after
@@ -219,7 +226,8 @@ public struct LoginPolicy {
 
   /// What a judged answer leads to, once its state was (or was not) written.
   public func conclude(_ judgement: Judgement, write: WriteResult, fromEarlierPassword: Bool) -> Next {
-    guard case .verdict(let verdict, _, let earlierFailures, let backoffUntil, let now, let alerts) = judgement else {
+    guard case .verdict(let verdict, _, let earlierFailures, let backoffUntil, let now, let alerts, let token) = judgement
+    else {
       return .finish(.clockBeforeEpoch, notices: [])
     }
     switch write {
@@ -232,7 +240,8 @@ public struct LoginPolicy {
         // The login did succeed (after those wrong codes, from that host);
         // unsaved, the next success raises the same alerts again.
         return .finish(
-          .accepted(acceptance, stateSaved: false, earlierFailures: earlierFailures), notices: [], alerts: alerts)
+          .accepted(acceptance, stateSaved: false, earlierFailures: earlierFailures, token: token), notices: [],
+          alerts: alerts)
       }
       return .finish(.stateNotSaved, notices: [])
     case .failed:
@@ -247,7 +256,8 @@ public struct LoginPolicy {
       // The decoy refuses in the end, so it tells nothing meant for the user.
       let warning: [Notice] = earlierFailures > 0 && !options.decoy ? [.earlierFailures(earlierFailures)] : []
       return .finish(
-        .accepted(acceptance, stateSaved: true, earlierFailures: earlierFailures), notices: warning, alerts: alerts)
+        .accepted(acceptance, stateSaved: true, earlierFailures: earlierFailures, token: token), notices: warning,
+        alerts: alerts)
     case .refused(let refusal):
       if fromEarlierPassword, firstPass == .tryFirst, refusal == .wrongCode || refusal == .malformedAnswer,
         backoffUntil == nil
@@ -295,7 +305,9 @@ public struct LoginPolicy {
 
 /// How a login ended, before it becomes a PAM result.
 public enum Conclusion: Equatable {
-  case accepted(Acceptance, stateSaved: Bool, earlierFailures: Int)
+  /// `token`: the name of the token whose code was accepted, where the
+  /// user has several (none for a scratch or sent code).
+  case accepted(Acceptance, stateSaved: Bool, earlierFailures: Int, token: [UInt8]? = nil)
   case withinGracePeriod
   case refused(Refusal)
   /// No secret file. With `nullok` the module stands aside.

@@ -24,18 +24,52 @@ public struct SecretFile {
     case scratchCodesOnly
   }
 
-  public var secret: SensitiveBytes { didSet { hasChanges = true } }
-  public var mode: Mode { didSet { hasChanges = true } }
-  public var algorithm: HashAlgorithm? { didSet { hasChanges = true } }
-  public var digits: Int? { didSet { hasChanges = true } }
-  public var stepSize: Int? { didSet { hasChanges = true } }
-  public var windowSize: Int? { didSet { hasChanges = true } }
+  /// The first token, kept in GA's layout (line 1 and GA's option lines),
+  /// so that GA's module still reads the file.
+  public internal(set) var primary: OTPToken { didSet { hasChanges = true } }
+  /// Every further token, one `" TOKEN` line each (GA's module skips them).
+  var others: [OTPToken] { didSet { hasChanges = true } }
+
+  // The primary token's settings and state, where GA keeps them.
+  public var secret: SensitiveBytes {
+    get { primary.secret }
+    set { primary.secret = newValue }
+  }
+  public var mode: Mode {
+    get { primary.mode }
+    set { primary.mode = newValue }
+  }
+  public var algorithm: HashAlgorithm? {
+    get { primary.algorithm }
+    set { primary.algorithm = newValue }
+  }
+  public var digits: Int? {
+    get { primary.digits }
+    set { primary.digits = newValue }
+  }
+  public var stepSize: Int? {
+    get { primary.stepSize }
+    set { primary.stepSize = newValue }
+  }
+  public var windowSize: Int? {
+    get { primary.windowSize }
+    set { primary.windowSize = newValue }
+  }
   public var rateLimit: RateLimit? { didSet { hasChanges = true } }
-  /// Used TOTP steps; nil means reuse is allowed.
-  public var usedSteps: [Int64]? { didSet { hasChanges = true } }
-  public var timeSkew: Int64? { didSet { hasChanges = true } }
+  /// The primary token's used TOTP steps; nil means reuse is allowed.
+  public var usedSteps: [Int64]? {
+    get { primary.usedSteps }
+    set { primary.usedSteps = newValue }
+  }
+  public var timeSkew: Int64? {
+    get { primary.timeSkew }
+    set { primary.timeSkew = newValue }
+  }
   /// GA's skew detection: recent codes that matched far outside the window.
-  public var skewObservations: [SkewObservation]? { didSet { hasChanges = true } }
+  public var skewObservations: [SkewObservation]? {
+    get { primary.skewObservations }
+    set { primary.skewObservations = newValue }
+  }
   /// GA's `LAST0`...`LAST9`: when each remote host last logged in.
   public var lastLogins: [LastLogin] { didSet { hasChanges = true } }
   /// Wrong codes since the last success, for the back-off (extension line).
@@ -70,16 +104,11 @@ public struct SecretFile {
     stepSize: Int? = nil, windowSize: Int? = nil, rateLimit: RateLimit? = nil,
     usedSteps: [Int64]? = nil, scratchCodes: [UInt32] = []
   ) {
-    self.secret = secret
-    self.mode = mode
-    self.algorithm = algorithm
-    self.digits = digits
-    self.stepSize = stepSize
-    self.windowSize = windowSize
+    self.primary = OTPToken(
+      name: OTPToken.defaultName, secret: secret, mode: mode, algorithm: algorithm, digits: digits,
+      stepSize: stepSize, windowSize: windowSize, usedSteps: usedSteps)
+    self.others = []
     self.rateLimit = rateLimit
-    self.usedSteps = usedSteps
-    self.timeSkew = nil
-    self.skewObservations = nil
     self.lastLogins = []
     self.failures = nil
     self.backoffUntil = nil
@@ -111,15 +140,14 @@ public struct SecretFile {
   public static let maximumKnownHosts = 10
   public static let minimumSecretBytes = 10  // 80 bits, RFC 4226's minimum
 
-  public var effectiveAlgorithm: HashAlgorithm { algorithm ?? .sha1 }
-  public var effectiveDigits: Int { digits ?? 6 }
-  public var effectiveStepSize: Int { stepSize ?? Self.defaultStepSize }
-  public var effectiveWindowSize: Int { windowSize ?? Self.defaultWindowSize }
-  public var disallowsReuse: Bool { usedSteps != nil }
+  // The primary token's effective settings.
+  public var effectiveAlgorithm: HashAlgorithm { primary.effectiveAlgorithm }
+  public var effectiveDigits: Int { primary.effectiveDigits }
+  public var effectiveStepSize: Int { primary.effectiveStepSize }
+  public var effectiveWindowSize: Int { primary.effectiveWindowSize }
+  public var disallowsReuse: Bool { primary.disallowsReuse }
 
-  public var generator: OneTimePassword {
-    OneTimePassword(key: secret, algorithm: effectiveAlgorithm, digits: effectiveDigits)
-  }
+  public var generator: OneTimePassword { primary.generator }
 }
 
 /// `" RATE_LIMIT n m t1 t2 ...`: at most `attempts` attempts in any

@@ -14,6 +14,9 @@ public struct SecretFileError: Error, Equatable, Sendable {
     case invalidScratchCode
     case tooManyScratchCodes
     case duplicateScratchCode
+    case lineTooLong
+    case tooManyTokens
+    case duplicateTokenName([UInt8])
   }
 
   /// 1-based line number; 0 for the file as a whole.
@@ -42,6 +45,9 @@ public struct SecretFileError: Error, Equatable, Sendable {
     case .tooManyScratchCodes:
       return "\(place)more than \(SecretFile.maximumScratchCodes) scratch codes"
     case .duplicateScratchCode: return "\(place)the scratch code appears twice"
+    case .lineTooLong: return "\(place)the line is longer than \(TokenLine.maximumLength) bytes"
+    case .tooManyTokens: return "\(place)more than \(OTPToken.maximumCount) tokens"
+    case .duplicateTokenName(let name): return "\(place)a second token named \(ASCII.printable(name))"
     }
   }
 }

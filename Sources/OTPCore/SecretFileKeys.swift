@@ -46,9 +46,13 @@ extension OptionKey: Equatable {
 
 /// The numbers of a secret file: each range is decided here once, and both
 /// reading and writing use it.
-private enum Number {
+enum SecretFileNumbers {
   static let time = SecretFileNumber<Int64>(range: SecretFile.timeRange, maxDigits: 12)
-  static let counter = SecretFileNumber<UInt64>(range: 1...SecretFile.maximumHOTPCounter, maxDigits: 19)
+  /// From 0: a factory-fresh hardware token starts there. GA reads
+  /// `HOTP_COUNTER 0` as "not HOTP" and, without TOTP_AUTH, accepts only
+  /// scratch codes: it cannot take a wrong code for a right one.
+  static let counter = SecretFileNumber<UInt64>(range: 0...SecretFile.maximumHOTPCounter, maxDigits: 19)
+  static let tokenCounter = counter
   static let timeSkew = SecretFileNumber<Int64>(range: SecretFile.timeSkewRange, maxDigits: 19)
   /// The size of a skew GA records while it searches (the part after the sign).
   static let observedSkew = SecretFileNumber<Int64>(range: 0...9_999_999, maxDigits: 7)
@@ -62,7 +66,22 @@ private enum Number {
   private static func setting(_ range: ClosedRange<Int>) -> SecretFileNumber<Int> {
     SecretFileNumber(range: range, maxDigits: 9)
   }
+
+  /// GA's `STEP+SKEW` or `STEP-SKEW`.
+  static func skewObservation(_ field: ArraySlice<UInt8>) -> SkewObservation? {
+    guard let sign = field.firstIndex(where: { $0 == UInt8(ascii: "+") || $0 == ASCII.minus }),
+      let step = time.read(field[..<sign]), let size = observedSkew.read(field[(sign + 1)...])
+    else { return nil }
+    return SkewObservation(step: step, skew: field[sign] == ASCII.minus ? -size : size)
+  }
+
+  static func skewObservationText(_ observation: SkewObservation) -> [UInt8] {
+    time.text(observation.step) + [observation.skew < 0 ? ASCII.minus : UInt8(ascii: "+")]
+      + observedSkew.text(Int64(clamping: observation.skew.magnitude))
+  }
 }
+
+private typealias Number = SecretFileNumbers
 
 extension OptionKey {
   /// Every key: the fixed ones in the order new lines are placed, then
@@ -70,6 +89,7 @@ extension OptionKey {
   static let all: [OptionKey] = [
     .rateLimit, .windowSize, .stepSize, .disallowReuse, .totpAuth, .hotpCounter, .timeSkew, .resettingTimeSkew,
     .digits, .algorithm, .failures, .backoffUntil, .deliver, .deliveryCode, .deliveries, .knownHosts,
+    .tokenName, .lastUsed, .token,
   ] + lastLoginKeys
 
   /// The lines of a new file, in the order the google-authenticator CLI
@@ -132,7 +152,7 @@ extension OptionKey {
     write: { file in file.mode == .totp ? [] : nil })
 
   public static let hotpCounter = OptionKey(
-    "HOTP_COUNTER", expecting: "a counter from \(describe(1...SecretFile.maximumHOTPCounter, " to "))", enrolment: true,
+    "HOTP_COUNTER", expecting: "a counter from \(describe(0...SecretFile.maximumHOTPCounter, " to "))", enrolment: true,
     read: { file, fields in
       guard fields.count == 1, let counter = Number.counter.read(fields[0]) else { return false }
       file.mode = .hotp(nextCounter: counter)
@@ -278,6 +298,43 @@ extension OptionKey {
         return text
       }
     })
+
+  /// The primary token's name (pam_otp's own line); absent for
+  /// `OTPToken.defaultName`, so files without it come back unchanged.
+  public static let tokenName = OptionKey(
+    "TOKEN_NAME", expecting: "a token name (a-z A-Z 0-9 . _ -, at most \(OTPToken.maximumNameLength))",
+    read: { file, fields in
+      guard fields.count == 1, OTPToken.isValidName(fields[0]) else { return false }
+      file.primary.name = ASCII.string(fields[0])
+      return true
+    },
+    write: { file in
+      guard !file.primary.isNamed(OTPToken.defaultName)
+        || file.lineOrder.contains(where: { $0.nameBytes.elementsEqual("TOKEN_NAME".utf8) })
+      else { return nil }
+      return [ASCII.space] + Array(file.primary.name.utf8)
+    })
+
+  /// When a code of the primary token last logged in (pam_otp's own line).
+  public static let lastUsed = OptionKey(
+    "LAST_USED", expecting: "a time",
+    read: { file, fields in
+      guard fields.count == 1, let time = Number.time.read(fields[0]) else { return false }
+      file.primary.lastUsed = time
+      return true
+    },
+    write: { file in file.primary.lastUsed.map(Number.time.field) })
+
+  /// A further token, one line each (see `TokenLine`). The writer writes
+  /// these lines itself, straight into the wiped output: they hold secrets.
+  public static let token = OptionKey(
+    "TOKEN", expecting: TokenLine.expectedValue,
+    read: { file, fields in
+      guard let token = TokenLine.read(fields) else { return false }
+      file.others.append(token)
+      return true
+    },
+    write: { _ in nil })
 
   /// GA's `LASTn HOST TIME`, one key per slot.
   public static func last(_ slot: Int) -> OptionKey {

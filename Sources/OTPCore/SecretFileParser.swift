@@ -28,6 +28,8 @@ extension SecretFile {
     }
     self.init(secret: SensitiveBytes(consuming: &decoded), mode: .scratchCodesOnly)
     lineOrder = []
+    var tokenLines: [Int] = []
+    var tokenNameLine = 0
 
     while let (line, number) = lines.next() {
       if line.contains(0) { throw SecretFileError(line: number, .containsNUL) }
@@ -37,9 +39,24 @@ extension SecretFile {
         continue
       }
       let (key, fields) = try OptionLine.split(line, number: number)
-      guard !lineOrder.contains(key) else { throw SecretFileError(line: number, .duplicateOption(key)) }
-      lineOrder.append(key)
+      if key == .token {
+        // One line per further token: repeated, bounded in length and number.
+        guard line.count <= TokenLine.maximumLength else { throw SecretFileError(line: number, .lineTooLong) }
+        guard tokenLines.count + 1 < OTPToken.maximumCount else { throw SecretFileError(line: number, .tooManyTokens) }
+        tokenLines.append(number)
+        if !lineOrder.contains(key) { lineOrder.append(key) }
+      } else {
+        guard !lineOrder.contains(key) else { throw SecretFileError(line: number, .duplicateOption(key)) }
+        lineOrder.append(key)
+      }
       guard key.read(&self, fields) else { throw SecretFileError(line: number, .invalidValue(key)) }
+      if key == .tokenName { tokenNameLine = number }
+    }
+    // Names are unique: the later of two is the error.
+    let names = tokens.map { $0.name }
+    for index in names.indices.dropFirst() where names[..<index].contains(where: { OTPToken.sameName($0, names[index]) }) {
+      let line = tokenLines.indices.contains(index - 1) ? tokenLines[index - 1] : 0
+      throw SecretFileError(line: max(line, tokenNameLine), .duplicateTokenName(Array(names[index].utf8)))
     }
     // Each mode line sets the mode; a file with both is refused, not guessed at.
     if lineOrder.contains(.totpAuth) && lineOrder.contains(.hotpCounter) {

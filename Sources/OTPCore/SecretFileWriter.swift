@@ -9,16 +9,22 @@ extension SecretFile {
   /// secret's text and the scratch codes go straight into it, never through
   /// an array that would be freed without being wiped.
   public func serialized() -> SensitiveBytes {
-    var options: [UInt8] = []
-    for (key, value) in orderedLines() {
-      options += [ASCII.quote, ASCII.space] + key.nameBytes + value
-      options.append(ASCII.newline)
-    }
-    let output = SensitiveBytes(
-      capacity: Base32.encodedLength(of: secret.count) + 1 + options.count + 9 * scratchCodes.count)
+    let output = SensitiveBytes(capacity: 256 + 9 * scratchCodes.count + 512 * others.count)
     secret.withUnsafeBytes { key in Base32.encode(key) { symbol in output.append(symbol) } }
     output.append(ASCII.newline)
-    output.append(contentsOf: options)
+    for (key, value) in orderedLines() {
+      guard key != .token else {
+        // The further tokens, where their first line was read.
+        for token in others {
+          output.append(contentsOf: [ASCII.quote, ASCII.space] + key.nameBytes)
+          TokenLine.write(token, to: output)
+          output.append(ASCII.newline)
+        }
+        continue
+      }
+      output.append(contentsOf: [ASCII.quote, ASCII.space] + key.nameBytes + value)
+      output.append(ASCII.newline)
+    }
     // Only codes the parser reads back: in GA's range, no repeats, no more
     // than a file holds.
     var written = 0
@@ -38,7 +44,11 @@ extension SecretFile {
   func orderedLines() -> [(key: OptionKey, value: [UInt8])] {
     var present: [(key: OptionKey, value: [UInt8])] = []
     for key in OptionKey.all {
-      if let value = key.write(self) { present.append((key, value)) }
+      if let value = key.write(self) {
+        present.append((key, value))
+      } else if key == .token && !others.isEmpty {
+        present.append((key, []))  // a place holder: `serialized` writes the lines
+      }
     }
     var lines = present.filter { line in !lineOrder.contains(line.key) }
     for key in lineOrder {

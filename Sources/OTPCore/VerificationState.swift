@@ -7,17 +7,20 @@
 public protocol VerificationState {
   /// Counts an answered attempt at `time`; false when it exceeds the limit.
   mutating func recordAttempt(at time: Int64) -> Bool
-  /// Claims a TOTP step for good; false when it was claimed before. Steps
-  /// older than `window` can no longer be accepted and may be forgotten.
-  mutating func claimTimeStep(_ step: Int64, window: ClosedRange<Int64>) -> Bool
-  /// Moves the HOTP counter from `current` to `next` (never backwards);
-  /// false when it no longer is `current`.
-  mutating func advanceCounter(from current: UInt64, to next: UInt64) -> Bool
+  /// Claims a TOTP step of the token at `token` (an index of the file's
+  /// `tokens`) for good; false when it was claimed before. Steps older than
+  /// `window` can no longer be accepted and may be forgotten.
+  mutating func claimTimeStep(_ step: Int64, window: ClosedRange<Int64>, token: Int) -> Bool
+  /// Moves a token's HOTP counter from `current` to `next` (never
+  /// backwards); false when it no longer is `current`.
+  mutating func advanceCounter(token: Int, from current: UInt64, to next: UInt64) -> Bool
   /// Removes a scratch code; false when it is already gone.
   mutating func useScratchCode(_ code: UInt32) -> Bool
   /// GA's skew detection: remembers an off-window match and, once three
   /// consistent ones are seen, stores the skew. True when the skew was set.
-  mutating func observeSkew(_ observation: SkewObservation) -> SkewUpdate
+  mutating func observeSkew(_ observation: SkewObservation, token: Int) -> SkewUpdate
+  /// Notes when a token last logged in; never a reason to write by itself.
+  mutating func recordUse(token: Int, at time: Int64)
   /// Remembers a successful login from `host`, for `grace_period`.
   mutating func recordLogin(from host: [UInt8], at time: Int64)
   /// Counts a wrong (or replayed) code, for the back-off; returns the count.
@@ -30,6 +33,21 @@ public protocol VerificationState {
   mutating func clearFailures() -> Int
   /// Uses up the code last sent by e-mail or SMS if `answer` is it.
   mutating func useSentCode(_ answer: [UInt8], at now: Int64) -> SentCodeCheck
+}
+
+extension VerificationState {
+  // The primary token's state, as before there were several.
+  public mutating func claimTimeStep(_ step: Int64, window: ClosedRange<Int64>) -> Bool {
+    claimTimeStep(step, window: window, token: 0)
+  }
+
+  public mutating func advanceCounter(from current: UInt64, to next: UInt64) -> Bool {
+    advanceCounter(token: 0, from: current, to: next)
+  }
+
+  public mutating func observeSkew(_ observation: SkewObservation) -> SkewUpdate {
+    observeSkew(observation, token: 0)
+  }
 }
 
 public enum SkewUpdate: Equatable, Sendable {
@@ -54,25 +72,33 @@ extension SecretFile: VerificationState {
     return allowed
   }
 
-  public mutating func claimTimeStep(_ step: Int64, window: ClosedRange<Int64>) -> Bool {
-    guard var used = usedSteps else { return true }
+  public mutating func claimTimeStep(_ step: Int64, window: ClosedRange<Int64>, token index: Int) -> Bool {
+    guard let token = token(at: index) else { return false }
+    guard var used = token.usedSteps else { return true }
     guard !used.contains(step) else { return false }
     // Only steps older than the window are forgotten: a step ahead of it
     // may be inside the window of a login judged a moment later (or after
     // the clock stepped back). The list stays bounded all the same.
     used = used.filter { $0 >= window.lowerBound }
     used.append(step)
-    usedSteps = Array(used.suffix(Self.maximumUsedSteps))
+    modifyToken(at: index) { $0.usedSteps = Array(used.suffix(Self.maximumUsedSteps)) }
     return true
   }
 
   /// More than any window (at most 100) can hold.
   static let maximumUsedSteps = 256
 
-  public mutating func advanceCounter(from current: UInt64, to next: UInt64) -> Bool {
-    guard case .hotp(let stored) = mode, stored == current, next > current else { return false }
-    mode = .hotp(nextCounter: next)
-    return true
+  public mutating func advanceCounter(token index: Int, from current: UInt64, to next: UInt64) -> Bool {
+    guard case .hotp(let stored) = token(at: index)?.mode, stored == current, next > current else { return false }
+    return modifyToken(at: index) { $0.mode = .hotp(nextCounter: next) }
+  }
+
+  public mutating func recordUse(token index: Int, at time: Int64) {
+    // Written with the state the login changes anyway: a login that
+    // changes nothing (reuse allowed, no rate limit) stays without a write.
+    let changed = hasChanges
+    modifyToken(at: index) { $0.lastUsed = time }
+    hasChanges = changed
   }
 
   public mutating func useScratchCode(_ code: UInt32) -> Bool {
@@ -81,8 +107,9 @@ extension SecretFile: VerificationState {
     return true
   }
 
-  public mutating func observeSkew(_ observation: SkewObservation) -> SkewUpdate {
-    var observations = skewObservations ?? []
+  public mutating func observeSkew(_ observation: SkewObservation, token index: Int) -> SkewUpdate {
+    guard let token = token(at: index) else { return .repeated }
+    var observations = token.skewObservations ?? []
     if let last = observations.last, last.step + last.skew == observation.step + observation.skew {
       return .repeated
     }
@@ -98,11 +125,13 @@ extension SecretFile: VerificationState {
       })
     {
       let average = (observations[0].skew + observations[1].skew + observations[2].skew) / 3
-      timeSkew = average
-      skewObservations = []
+      modifyToken(at: index) {
+        $0.timeSkew = average
+        $0.skewObservations = []
+      }
       return .adjusted(skew: average)
     }
-    skewObservations = observations
+    modifyToken(at: index) { $0.skewObservations = observations }
     return .recorded
   }
 

@@ -170,22 +170,38 @@ public struct Verifier {
   /// Judges an answer and records what it used in `state`: the attempt,
   /// the claimed step or counter, the scratch code. `readings` are the ways
   /// to read one answer (a code, or with `forward_pass` the last 6 or the
-  /// last 8 digits); together they count as one attempt.
+  /// last 8 digits); together they count as one attempt, however many
+  /// tokens the user holds.
   public func verify<State: VerificationState>(
     readings: [[UInt8]], at now: Int64, remoteHost: [UInt8]?, state: inout State
   ) -> Verdict {
+    var matched: Int? = nil
+    return verify(readings: readings, at: now, remoteHost: remoteHost, state: &state, matchedToken: &matched)
+  }
+
+  /// As above; `matchedToken` is set to the index (in `tokens`) of the
+  /// token whose code was accepted.
+  public func verify<State: VerificationState>(
+    readings: [[UInt8]], at now: Int64, remoteHost: [UInt8]?, state: inout State, matchedToken: inout Int?
+  ) -> Verdict {
+    matchedToken = nil
     // An answer that no code could match guesses nothing; it is refused
     // without counting against the rate limit or moving a counter.
     guard readings.contains(where: isPlausibleCode) else { return .refused(.malformedAnswer) }
     // Checked again here, under the lock: sessions prompted at the same time
     // must not all get their guess in.
     if let until = backoffEnd(at: now), now < until { return .refused(.backingOff) }
+    // The user's rate limit, once per answer: not once per token.
     guard state.recordAttempt(at: now) else { return .refused(.rateLimited) }
     var verdict: Verdict = .refused(.malformedAnswer)
     for answer in readings {
-      let judged = judge(answer, at: now, state: &state)
+      var tokenIndex: Int? = nil
+      let judged = judge(answer, at: now, state: &state, matchedToken: &tokenIndex)
       if judged.isAccepted || judged.outranks(verdict) { verdict = judged }
-      if judged.isAccepted { break }
+      if judged.isAccepted {
+        matchedToken = tokenIndex
+        break
+      }
     }
     switch verdict {
     case .accepted: _ = state.clearFailures()
@@ -195,13 +211,15 @@ public struct Verifier {
     }
     if verdict.isAccepted {
       if settings.gracePeriod > 0, let host = remoteHost { state.recordLogin(from: host, at: now) }
-    } else if case .hotp(let counter) = token.mode, settings.advanceCounterOnFailure,
-      counter < SecretFile.maximumHOTPCounter,
-      verdict != .refused(.malformedAnswer)
-    {
+      if let matchedToken { state.recordUse(token: matchedToken, at: now) }
+    } else if settings.advanceCounterOnFailure, verdict != .refused(.malformedAnswer) {
       // GA moves the counter on after a wrong HOTP code, so a code seen by
-      // someone else but never entered stops working.
-      _ = state.advanceCounter(from: counter, to: counter + 1)
+      // someone else but never entered stops working: every HOTP token's.
+      for (index, token) in token.tokens.enumerated() where token.acceptsCodes {
+        if case .hotp(let counter) = token.mode, counter < SecretFile.maximumHOTPCounter {
+          _ = state.advanceCounter(token: index, from: counter, to: counter + 1)
+        }
+      }
     }
     return verdict
   }
@@ -213,51 +231,96 @@ public struct Verifier {
     verify(readings: [answer], at: now, remoteHost: remoteHost, state: &state)
   }
 
-  /// Digits only, as many as a code or a scratch code has.
-  func isPlausibleCode(_ answer: [UInt8]) -> Bool {
-    (answer.count == token.effectiveDigits || answer.count == 8) && answer.allSatisfy(ASCII.isDigit)
+  /// The lengths an answer may have: a code of the primary (or a sent code),
+  /// of any active token, or a scratch code.
+  public var codeLengths: [Int] {
+    var lengths = [token.effectiveDigits]
+    for token in token.tokens where token.acceptsCodes && !lengths.contains(token.effectiveDigits) {
+      lengths.append(token.effectiveDigits)
+    }
+    if !lengths.contains(8) { lengths.append(8) }
+    return lengths
   }
 
-  private func judge<State: VerificationState>(_ answer: [UInt8], at now: Int64, state: inout State) -> Verdict {
+  /// Digits only, as many as a code or a scratch code has.
+  func isPlausibleCode(_ answer: [UInt8]) -> Bool {
+    codeLengths.contains(answer.count) && answer.allSatisfy(ASCII.isDigit)
+  }
+
+  private func judge<State: VerificationState>(
+    _ answer: [UInt8], at now: Int64, state: inout State, matchedToken: inout Int?
+  ) -> Verdict {
     guard !answer.isEmpty, answer.allSatisfy(ASCII.isDigit) else { return .refused(.malformedAnswer) }
     if answer.count == 8, let code = matchingScratchCode(answer) {
       return state.useScratchCode(code) ? .accepted(.scratchCode) : .refused(.replayedCode)
     }
-    guard answer.count == token.effectiveDigits else {
-      return answer.count == 8 ? .refused(.wrongCode) : .refused(.malformedAnswer)
+    guard codeLengths.contains(answer.count) else { return .refused(.malformedAnswer) }
+    if answer.count == token.effectiveDigits {
+      // Before the app's code, so that a sent code never feeds the skew search.
+      switch state.useSentCode(answer, at: now) {
+      case .accepted: return .accepted(.sentCode)
+      case .expired: return .refused(.expiredCode)
+      case .wrong, .none: break
+      }
     }
-    // Before the app's code, so that a sent code never feeds the skew search.
-    switch state.useSentCode(answer, at: now) {
-    case .accepted: return .accepted(.sentCode)
-    case .expired: return .refused(.expiredCode)
-    case .wrong, .none: break
+    let tokens = token.tokens
+    let candidates = tokens.indices.filter { tokens[$0].acceptsCodes && tokens[$0].effectiveDigits == answer.count }
+    // Every token's window first; only an answer that matches none is
+    // searched for a skew, so one token's search never claims another's code.
+    var verdict: Verdict = .refused(.wrongCode)
+    for index in candidates {
+      let candidate = tokens[index]
+      let judged: Verdict
+      switch candidate.mode {
+      case .totp: judged = judgeTOTPWindow(answer, candidate, index, at: now, state: &state)
+      case .hotp(let counter): judged = judgeHOTP(answer, candidate, index, counter: counter, state: &state)
+      case .scratchCodesOnly: judged = .refused(.wrongCode)
+      }
+      if judged.isAccepted {
+        matchedToken = index
+        return judged
+      }
+      if judged.outranks(verdict) { verdict = judged }
     }
-    switch token.mode {
-    case .totp: return judgeTOTP(answer, at: now, state: &state)
-    case .hotp(let counter): return judgeHOTP(answer, counter: counter, state: &state)
-    case .scratchCodesOnly: return .refused(.wrongCode)
+    guard verdict == .refused(.wrongCode), settings.adjustSkew else { return verdict }
+    for index in candidates where tokens[index].mode == .totp {
+      let judged = searchSkew(answer, tokens[index], index, at: now, state: &state)
+      if judged.isAccepted {
+        matchedToken = index
+        return judged
+      }
+      if judged.outranks(verdict) { verdict = judged }
     }
+    return verdict
+  }
+
+  /// The steps a TOTP code of the primary token may come from.
+  public func timeWindow(at now: Int64) -> ClosedRange<Int64> {
+    Self.timeWindow(of: token.primary, at: now)
   }
 
   /// The steps a TOTP code may come from: WINDOW_SIZE codes around the
   /// current step plus the stored skew (3 means one before to one after).
-  public func timeWindow(at now: Int64) -> ClosedRange<Int64> {
+  public static func timeWindow(of token: OTPToken, at now: Int64) -> ClosedRange<Int64> {
     let center = OneTimePassword.timeStep(at: now, period: token.effectiveStepSize) + (token.timeSkew ?? 0)
     let size = Int64(token.effectiveWindowSize)
     return (center - (size - 1) / 2)...(center + size / 2)
   }
 
-  private func judgeTOTP<State: VerificationState>(_ answer: [UInt8], at now: Int64, state: inout State)
-    -> Verdict
-  {
-    let window = timeWindow(at: now)
-    let generator = token.generator
-    if let step = firstMatch(generator, answer, window) {
-      return state.claimTimeStep(step, window: window) ? .accepted(.totp(step: step)) : .refused(.replayedCode)
-    }
-    guard settings.adjustSkew else { return .refused(.wrongCode) }
+  private func judgeTOTPWindow<State: VerificationState>(
+    _ answer: [UInt8], _ token: OTPToken, _ index: Int, at now: Int64, state: inout State
+  ) -> Verdict {
+    let window = Self.timeWindow(of: token, at: now)
+    guard let step = firstMatch(token.generator, answer, window) else { return .refused(.wrongCode) }
+    return state.claimTimeStep(step, window: window, token: index) ? .accepted(.totp(step: step)) : .refused(.replayedCode)
+  }
+
+  private func searchSkew<State: VerificationState>(
+    _ answer: [UInt8], _ token: OTPToken, _ index: Int, at now: Int64, state: inout State
+  ) -> Verdict {
     // GA searches around the unskewed step, nearest first, the earlier side
     // winning a tie; every candidate is computed so timing tells nothing.
+    let generator = token.generator
     let step = OneTimePassword.timeStep(at: now, period: token.effectiveStepSize)
     var found: Int64? = nil
     for distance in 0..<Self.skewSearchSteps {
@@ -268,20 +331,20 @@ public struct Verifier {
       }
     }
     guard let skew = found else { return .refused(.wrongCode) }
-    switch state.observeSkew(SkewObservation(step: step, skew: skew)) {
+    switch state.observeSkew(SkewObservation(step: step, skew: skew), token: index) {
     case .repeated, .recorded: return .refused(.wrongCode)
     case .adjusted(let average):
       let matched = step + skew
       let size = Int64(token.effectiveWindowSize)
       let center = step + average
-      return state.claimTimeStep(matched, window: (center - (size - 1) / 2)...(center + size / 2))
+      return state.claimTimeStep(matched, window: (center - (size - 1) / 2)...(center + size / 2), token: index)
         ? .accepted(.skewAdjusted(step: matched, skew: average)) : .refused(.replayedCode)
     }
   }
 
-  private func judgeHOTP<State: VerificationState>(_ answer: [UInt8], counter: UInt64, state: inout State)
-    -> Verdict
-  {
+  private func judgeHOTP<State: VerificationState>(
+    _ answer: [UInt8], _ token: OTPToken, _ index: Int, counter: UInt64, state: inout State
+  ) -> Verdict {
     // The next counter is stored, so a code is accepted only below the
     // largest counter the file holds: the one at it could never be crossed
     // off (a token of 10^19 codes is used up, not wrapped round).
@@ -290,7 +353,7 @@ public struct Verifier {
     let size = UInt64(token.effectiveWindowSize)
     let window = counter...(highest - counter < size - 1 ? highest : counter + size - 1)
     if let matched = token.generator.firstMatch(of: answer, in: window) {
-      return state.advanceCounter(from: counter, to: matched + 1)
+      return state.advanceCounter(token: index, from: counter, to: matched + 1)
         ? .accepted(.hotp(counter: matched)) : .refused(.replayedCode)
     }
     return .refused(.wrongCode)

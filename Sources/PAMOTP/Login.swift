@@ -166,7 +166,7 @@ struct Login {
       problem = error
       return .finish(.unusableSecret, notices: [])
     }
-    if case .verdict(_, _, _, _, let now, _) = update.result { decidedAt = now }
+    if case .verdict(_, _, _, _, let now, _, _) = update.result { decidedAt = now }
     let next = policy.conclude(update.result, write: update.writeResult, fromEarlierPassword: fromEarlierPassword)
     if let error = update.writeError {
       if case .finish(.accepted, _, _) = next {
@@ -176,7 +176,7 @@ struct Login {
       }
     }
     if case .finish(.accepted, _, _) = next, readings.isCombined, !options.decoy,
-      case .verdict(_, let codeLength, _, _, _, _) = update.result,
+      case .verdict(_, let codeLength, _, _, _, _, _) = update.result,
       let password = readings.password(codeLength: codeLength)
     {
       // forward_pass and try_first_pass: the password part goes on to the

@@ -55,8 +55,9 @@ enum Outcome {
   private static func summary(of conclusion: Conclusion, problem: StoreError?) -> (String, String?, String) {
     let detail = problem.map { ": " + $0.description } ?? ""
     switch conclusion {
-    case .accepted(let acceptance, let saved, let failures):
-      let extra = " method=\(acceptance.name)" + (failures > 0 ? " failures_before=\(failures)" : "")
+    case .accepted(let acceptance, let saved, let failures, let token):
+      let extra = " method=\(acceptance.name)" + (token.map { " token=\(LogFields.escape($0))" } ?? "")
+        + (failures > 0 ? " failures_before=\(failures)" : "")
         + (saved ? "" : " warning=\"state not saved (allow_readonly)\"")
       return ("success", nil, extra)
     case .withinGracePeriod: return ("success", nil, " method=grace_period")

@@ -11,15 +11,19 @@ struct OTPCtl: ParsableCommand {
       another file, such as GA's ~/.google_authenticator.
 
       Exit codes: 0 success; 1 code refused or not confirmed (verify, enroll
-      --confirm, revoke); 64 usage error; 65 malformed or unsafe secret file;
-      66 not enrolled; 67 unknown user; 73 a secret file exists already (use
-      --force); 74 input/output error; 77 permission denied. With --json, an
-      error is one JSON object on standard output,
+      --confirm, token add --confirm, revoke, token remove of the last token);
+      64 usage error; 65 malformed or unsafe secret file; 66 not enrolled; 67
+      unknown user; 73 a secret file exists already (token add, rename: a token
+      of that name); 74 input/output error; 77 permission denied. With --json,
+      an error is one JSON object on standard output,
       {"error": ..., "exit_code": N, "meaning": ...}, instead of text on
       standard error.
       """,
     version: PAMOTPVersion.text,
-    subcommands: [Enroll.self, Code.self, Verify.self, URI.self, QR.self, Status.self, Deliver.self, Unlock.self, Revoke.self, Import.self]
+    subcommands: [
+      Enroll.self, Token.self, Code.self, Verify.self, URI.self, QR.self, Status.self, Deliver.self, Unlock.self,
+      Revoke.self, Import.self,
+    ]
   )
 
   /// ArgumentParser's own main, except that with --json an error found

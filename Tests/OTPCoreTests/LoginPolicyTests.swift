@@ -199,7 +199,7 @@ struct LoginPolicyTests {
       let policy = LoginPolicy(options: decoy ? try options("decoy") : ModuleOptions())
       var file = try totp("\" FAILURES 2 \(now - 5)\n")
       let judgement = judged(code(file, step: now / 30), policy, &file)
-      guard case .finish(.accepted(_, _, 2), let notices, _) = policy.conclude(judgement, write: .saved, fromEarlierPassword: false)
+      guard case .finish(.accepted(_, _, 2, _), let notices, _) = policy.conclude(judgement, write: .saved, fromEarlierPassword: false)
       else { Issue.record("not accepted"); continue }
       #expect(notices == (decoy ? [] : [.earlierFailures(2)]))
     }

@@ -49,11 +49,19 @@ struct OptionKeyTests {
       " DELIVERY_CODE 1700000300 1700000000 \(String(repeating: "ab", count: 16)) \(String(repeating: "cd", count: 32))
       " DELIVERIES 1700000000
       " KNOWN_HOSTS 192.0.2.7 2001:db8::1 host.example
+      " TOKEN_NAME phone
+      " LAST_USED 1700000000
 
       """)
     file.lastLogins = LastLogin.slots.map { LastLogin(slot: $0, host: Array("h\($0).example".utf8), time: 17) }
     if name == "HOTP_COUNTER" { file.mode = .hotp(nextCounter: 42) }
     let key = try #require(OptionKey.all.first { $0.name == name })
+    // Further tokens are written by the serializer itself (see
+    // SecretFileTokenTests); their key has no one-line value.
+    guard key != .token else {
+      #expect(key.write(file) == nil)
+      return
+    }
     let value = try #require(key.write(file))
     var reread = SecretFile(secret: SensitiveBytes(Array("12345678901234567890".utf8)), mode: .scratchCodesOnly)
     let fields = ASCII.fields(ArraySlice(value))

@@ -83,7 +83,7 @@ struct SecretFileParsingTests {
     ("\(rfcSecretBase32)\n\" RATE_LIMIT 3 30 x\n", 2, .invalidValue(.rateLimit)),
     ("\(rfcSecretBase32)\n\" DISALLOW_REUSE 1 -2\n", 2, .invalidValue(.disallowReuse)),
     ("\(rfcSecretBase32)\n\" TOTP_AUTH yes\n", 2, .invalidValue(.totpAuth)),
-    ("\(rfcSecretBase32)\n\" HOTP_COUNTER 0\n", 2, .invalidValue(.hotpCounter)),
+    ("\(rfcSecretBase32)\n\" HOTP_COUNTER -1\n", 2, .invalidValue(.hotpCounter)),
     ("\(rfcSecretBase32)\n\" HOTP_COUNTER 99999999999999999999\n", 2, .invalidValue(.hotpCounter)),
     ("\(rfcSecretBase32)\n\" TIME_SKEW 1000001\n", 2, .invalidValue(.timeSkew)),
     ("\(rfcSecretBase32)\n\" RESETTING_TIME_SKEW 5*3\n", 2, .invalidValue(.resettingTimeSkew)),

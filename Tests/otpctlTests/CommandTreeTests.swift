@@ -73,6 +73,28 @@ struct CommandTreeTests {
     #expect(status.json && status.target.user == "alice")
   }
 
+  @Test func tokenSubcommandsTakeTheirArguments() throws {
+    let add = try #require(try OTPCtl.parseAsRoot(["token", "add", "alice", "yubikey-5", "--hotp", "--counter", "0"]) as? TokenAdd)
+    #expect(add.named.user == "alice" && add.name == "yubikey-5" && add.counter == 0)
+    let list = try #require(try OTPCtl.parseAsRoot(["token", "list", "alice", "--json"]) as? TokenList)
+    #expect(list.json && list.target.user == "alice")
+    let remove = try #require(try OTPCtl.parseAsRoot(["token", "remove", "alice", "tablet", "--force"]) as? TokenRemove)
+    #expect(remove.force && remove.name == "tablet")
+    let rename = try #require(try OTPCtl.parseAsRoot(["token", "rename", "alice", "a", "b"]) as? TokenRename)
+    #expect(rename.old == "a" && rename.new == "b")
+    let code = try #require(try OTPCtl.parseAsRoot(["code", "alice", "--token", "tablet"]) as? Code)
+    #expect(code.token == "tablet")
+  }
+
+  @Test func tokenAddRefusesBadNamesAndMismatchedOptions() {
+    for arguments in [
+      ["token", "add", "alice", "bad/name"], ["token", "add", "alice", "t", "--counter", "0"],
+      ["token", "add", "alice", "t", "--hotp", "--allow-reuse"], ["token", "add", "alice"],
+    ] {
+      #expect(throws: (any Error).self, "\(arguments)") { try OTPCtl.parseAsRoot(arguments) }
+    }
+  }
+
   @Test func anUnknownSubcommandIsAUsageError() {
     let error = #expect(throws: (any Error).self) { try OTPCtl.parseAsRoot(["enrol"]) }
     guard let error else { return }

@@ -13,6 +13,9 @@ struct Code: ParsableCommand {
       valueName: "unixtime"))
   var at: Int64?
 
+  @Option(help: ArgumentHelp("The token whose code to print (default: the first).", valueName: "name"))
+  var token: String?
+
   func validate() throws {
     // The times a secret file can hold; outside them the step and skew
     // arithmetic would have no meaning (and could overflow).
@@ -24,7 +27,7 @@ struct Code: ParsableCommand {
 
   func run() throws {
     try reportingErrors {
-      let file = try Target.resolve(target).readSecretFile()
+      let file = try Target.resolve(target).readSecretFile().selectToken(token)
       let counter: UInt64
       switch file.mode {
       case .totp:
@@ -40,6 +43,9 @@ struct Code: ParsableCommand {
         counter = next
       case .scratchCodesOnly:
         throw CLIError(.dataError, "this secret file accepts scratch codes only")
+      }
+      if !file.isActive {
+        Terminal.error("note: token \(file.name) awaits confirmation; the module does not accept its codes yet")
       }
       print(file.generator.code(counter: counter).text)
     }

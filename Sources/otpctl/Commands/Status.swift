@@ -125,6 +125,15 @@ enum StatusText {
     lines.append("algorithm:       \(file.effectiveAlgorithm.name), \(file.effectiveDigits) digits")
     lines.append("window:          \(file.effectiveWindowSize) codes")
     lines.append("code reuse:      \(file.disallowsReuse ? "refused" : "allowed")")
+    if file.tokens.count > 1 {
+      // The settings above are the first token's; each further one in brief.
+      lines.append("tokens:          \(file.tokens.count), a code of any active one logs in")
+      for token in file.tokens {
+        let used = token.lastUsed.map { ", last used \(TimeText.local($0))" } ?? ""
+        let state = token.isActive ? "" : ", awaiting confirmation"
+        lines.append("  \(token.name): \(TokenText.summary(token))\(used)\(state)")
+      }
+    }
     if let limit = file.rateLimit {
       lines.append("rate limit:      \(limit.attempts) per \(limit.interval) s (\(status.recentAttempts) recent)")
     } else {

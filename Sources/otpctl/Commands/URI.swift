@@ -11,8 +11,8 @@ struct URI: ParsableCommand {
   func run() throws {
     try reportingErrors {
       let target = try Target.resolve(target)
-      let file = try target.readSecretFile()
-      print(Enrolment.uri(for: file, issuer: names.issuer ?? Enrolment.hostName, label: names.label ?? target.user.nameText).text)
+      let token = try target.readSecretFile().selectToken(names.token)
+      print(Enrolment.uri(for: token, issuer: names.issuer ?? Enrolment.hostName, label: names.label ?? target.user.nameText).text)
     }
   }
 }
@@ -30,8 +30,8 @@ struct QR: ParsableCommand {
   func run() throws {
     try reportingErrors {
       let target = try Target.resolve(target)
-      let file = try target.readSecretFile()
-      let uri = Enrolment.uri(for: file, issuer: names.issuer ?? Enrolment.hostName, label: names.label ?? target.user.nameText).text
+      let token = try target.readSecretFile().selectToken(names.token)
+      let uri = Enrolment.uri(for: token, issuer: names.issuer ?? Enrolment.hostName, label: names.label ?? target.user.nameText).text
       let code = try QRCode(encoding: uri)
       if let png {
         try AtomicFile.write(try code.pngData(), to: png)

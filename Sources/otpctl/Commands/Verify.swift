@@ -37,10 +37,13 @@ struct Verify: ParsableCommand {
       var answer = Array(code.utf8.filter { $0 != UInt8(ascii: " ") })
       defer { SensitiveBytes.wipe(&answer) }
       let now = System.now
-      let update: SecretFileStore.Update<Verdict>
+      let update: SecretFileStore.Update<(Verdict, String?)>
       do throws(StoreError) {
         update = try target.store.update { file in
-          Verifier(token: file).verify(answer: answer, at: now, remoteHost: nil, state: &file)
+          var matched: Int? = nil
+          let verdict = Verifier(token: file).verify(
+            readings: [answer], at: now, remoteHost: nil, state: &file, matchedToken: &matched)
+          return (verdict, matched.flatMap { file.token(at: $0)?.name })
         }
       } catch {
         throw target.failure(error)
@@ -48,9 +51,9 @@ struct Verify: ParsableCommand {
       if let error = update.writeError {
         throw CLIError(error, advice: "the state could not be saved, so the code was not accepted")
       }
-      switch update.result {
+      switch update.result.0 {
       case .accepted(let acceptance):
-        print("accepted (\(acceptance.label))")
+        print("accepted (\(acceptance.label)\(update.result.1.map { ", token \($0)" } ?? ""))")
       case .refused(let refusal):
         Terminal.error("refused: \(refusal.reason)")
         throw ExitCode(CLIError.Kind.refused.rawValue)

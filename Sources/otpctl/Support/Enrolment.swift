@@ -61,14 +61,19 @@ enum Enrolment {
   /// counter: apps that count up before their first code and apps that
   /// count up after it then both land inside the window.
   static func uri(for file: SecretFile, issuer: String?, label: String) -> OTPAuthURI {
+    uri(for: file.primary, issuer: issuer, label: label)
+  }
+
+  /// The URI of one of the user's tokens.
+  static func uri(for token: OTPToken, issuer: String?, label: String) -> OTPAuthURI {
     let kind: OTPAuthURI.Kind
-    switch file.mode {
+    switch token.mode {
     case .hotp(let counter): kind = .hotp(counter: counter)
-    case .totp, .scratchCodesOnly: kind = .totp(period: file.effectiveStepSize)
+    case .totp, .scratchCodesOnly: kind = .totp(period: token.effectiveStepSize)
     }
     return OTPAuthURI(
-      kind: kind, issuer: issuer, account: label, secret: file.secret, algorithm: file.effectiveAlgorithm,
-      digits: file.effectiveDigits)
+      kind: kind, issuer: issuer, account: label, secret: token.secret, algorithm: token.effectiveAlgorithm,
+      digits: token.effectiveDigits)
   }
 
   static var hostName: String {

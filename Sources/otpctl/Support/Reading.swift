@@ -15,6 +15,9 @@ extension Target {
 
 /// Options of the commands that show a URI.
 struct URIOptions: ParsableArguments {
+  @Option(help: ArgumentHelp("The token to show (default: the first; otpctl token list names them).", valueName: "name"))
+  var token: String?
+
   @Option(help: "The issuer the app shows (default: this host's name).")
   var issuer: String?
 

@@ -18,13 +18,15 @@ struct UserStatus {
     }
   }
 
-  /// `TOTP SHA1 6/30s`, `HOTP SHA256 8`, `no app`: the token in a table cell.
+  /// `TOTP SHA1 6/30s`, `HOTP SHA256 8`, `no app`: the token in a table
+  /// cell; `+N` for a user's further tokens.
   var tokenSummary: String {
     let hash = "\(file.effectiveAlgorithm.name) \(file.effectiveDigits)"
+    let more = file.tokens.count > 1 ? " +\(file.tokens.count - 1)" : ""
     switch file.mode {
-    case .totp: return "TOTP \(hash)/\(file.effectiveStepSize)s"
-    case .hotp: return "HOTP \(hash)"
-    case .scratchCodesOnly: return "no app"
+    case .totp: return "TOTP \(hash)/\(file.effectiveStepSize)s" + more
+    case .hotp: return "HOTP \(hash)" + more
+    case .scratchCodesOnly: return "no app" + more
     }
   }
 
@@ -55,6 +57,11 @@ struct UserStatus {
       object["time_skew"] = .number(file.timeSkew ?? 0)
     case .hotp(let counter): object["counter"] = .number(counter)
     case .scratchCodesOnly: break
+    }
+    // The keys above describe the first token; a user with several also
+    // gets every token (`token list --json` shows them for anyone).
+    if file.tokens.count > 1 {
+      object["tokens"] = .array(file.tokens.enumerated().map { TokenText.json($1, primary: $0 == 0) })
     }
     object["failures"] = .number(failures)
     object["last_failure"] = file.failures.map { .number($0.last) } ?? .null

@@ -130,7 +130,7 @@ extension HostileCase {
       try $0.enrol(extraLines: ["\" RATE_LIMIT 0 30"])
       return $0.attempt()
     },
-    HostileCase("HOTP_COUNTER beyond 64 bits", unavailable, "HOTP_COUNTER: expected a counter from 1 to 9999999999999999999") {
+    HostileCase("HOTP_COUNTER beyond 64 bits", unavailable, "HOTP_COUNTER: expected a counter from 0 to 9999999999999999999") {
       try $0.secrets.write("nobody", "\($0.token.base32)\n\" HOTP_COUNTER 99999999999999999999999\n")
       return $0.attempt()
     },
