@@ -57,9 +57,11 @@ def workdir():
 def state(raw: bytes):
     """The parts of a secret file a login may change, comparable as a
     whole. FAILURES (wrong codes since the last success) is left out: the
-    re-tries of used codes add it and the next success removes it."""
+    re-tries of used codes add it and the next success removes it. So is
+    LAST_USED, the record of when the token last logged in, which each
+    success moves on."""
     parsed = SecretFileText.parse(raw)
-    options = tuple((key, tuple(values)) for key, values in parsed.options if key != "FAILURES")
+    options = tuple((key, tuple(values)) for key, values in parsed.options if key not in ("FAILURES", "LAST_USED"))
     return parsed.secret, options, tuple(parsed.scratch_codes)
 
 
