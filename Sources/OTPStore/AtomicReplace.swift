@@ -24,7 +24,8 @@ enum AtomicReplace {
     _ contents: SensitiveBytes, to name: [UInt8], in directory: FileDescriptor, owner: Account?, mode: UInt32,
     placement: Placement, underLock: Bool = false, pathText: String
   ) throws(StoreError) {
-    let (temporary, file) = try createTemporary(for: name, in: directory, underLock: underLock, pathText: pathText)
+    let (temporary, file) = try createTemporary(
+      for: name, in: directory, underLock: underLock, keepingStrays: placement == .rehearse, pathText: pathText)
     do throws(SystemError) {
       let mode = try keepOwner(owner, of: file, mode: mode)
       guard fchmod(file.raw, mode) == 0 else { throw SystemError.last(.chmod) }
@@ -75,19 +76,28 @@ enum AtomicReplace {
   /// name can only be left by a writer that crashed, and is removed, so
   /// crashes never pile up stray files. Other writes hold no lock and take a
   /// random name, `.NAME.XXXXXXXXXXXXXXXX~`.
+  ///
+  /// A rehearsal (`keepingStrays`) changes nothing at all, not even a
+  /// crashed writer's stray: it takes a random name when the fixed one is
+  /// taken.
   private static func createTemporary(
-    for name: [UInt8], in directory: FileDescriptor, underLock: Bool, pathText: String
+    for name: [UInt8], in directory: FileDescriptor, underLock: Bool, keepingStrays: Bool, pathText: String
   ) throws(StoreError) -> ([UInt8], FileDescriptor) {
-    let temporary = underLock ? [UInt8(ascii: ".")] + name + Array(".update~".utf8) : try temporaryName(for: name)
+    var temporary = underLock ? [UInt8(ascii: ".")] + name + Array(".update~".utf8) : try temporaryName(for: name)
     for attempt in 0..<2 {
       do throws(SystemError) {
         let file = try FileDescriptor.open(at: directory.raw, temporary, flags: O_WRONLY | O_CREAT | O_EXCL, mode: 0o600)
         return (temporary, file)
       } catch {
-        // Unlinking removes a stray (even a planted link), never its target.
-        guard error.code == EEXIST, underLock, attempt == 0,
-          withCString(temporary, { unlinkat(directory.raw, $0, 0) }) == 0
-        else { throw .system(path: pathText, error) }
+        guard error.code == EEXIST, underLock, attempt == 0 else { throw .system(path: pathText, error) }
+        if keepingStrays {
+          temporary = try temporaryName(for: name)
+        } else {
+          // Unlinking removes a stray (even a planted link), never its target.
+          guard withCString(temporary, { unlinkat(directory.raw, $0, 0) }) == 0 else {
+            throw .system(path: pathText, .last(.unlink))
+          }
+        }
       }
     }
     throw .system(path: pathText, SystemError(.open, code: EEXIST))

@@ -82,6 +82,22 @@ struct UpdateTests {
     #expect(try store.read().mode == .hotp(nextCounter: UInt64(1 + updates - failures.value.count)))
   }
 
+  /// A crashed writer's stray is the real line's to clean up: the decoy's
+  /// rehearsed write leaves the directory exactly as it found it.
+  @Test func aRehearsedUpdateLeavesAStrayTemporaryFileAlone() throws {
+    let box = try Sandbox()
+    try box.write("alice", hotpFileText)
+    try box.write(".alice.update~", "left by a crash\n")
+    let update = try box.store("alice").update(commit: false) { file in file.mode = .hotp(nextCounter: 7) }
+    #expect(update.writeError == nil)
+    #expect(try box.read(".alice.update~") == "left by a crash\n")
+    #expect(try box.read("alice") == hotpFileText)
+    #expect(try FileManager.default.contentsOfDirectory(atPath: box.root).sorted() == [".alice.update~", "alice"])
+    // The real update removes it.
+    _ = try box.store("alice").update { file in file.mode = .hotp(nextCounter: 7) }
+    #expect(try FileManager.default.contentsOfDirectory(atPath: box.root) == ["alice"])
+  }
+
   @Test func createRefusesToReplaceUnlessAsked() throws {
     let box = try Sandbox()
     try box.write("alice", totpFileText)
