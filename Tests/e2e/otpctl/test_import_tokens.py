@@ -5,7 +5,8 @@ real libpam (RFC 4226's code for counter 0 included); a token imported
 into a user enrolled with `otpctl enroll` is added beside the user's token,
 which keeps working; a second run changes nothing; a NAME the user's file
 gives another secret is refused; a write that fails half-way takes the
-tokens added before it out again, byte for byte."""
+tokens added before it out again, byte for byte; a GA home file moved
+into an enrolled user joins as token `ga`, its used code still refused."""
 
 import base64
 import os
@@ -18,6 +19,7 @@ import pyotp
 
 from import_support import FIXTURES, assert_clear_refusal, assert_root_only, login, snapshot
 from otpctl_support import EXIT_EXISTS, EXIT_OK, SecretFileText, oathtool_hotp, oathtool_totp
+from rigs.codes import secret_of, totp
 
 RFC4226_SECRET = b"12345678901234567890"
 # RFC 4226 Appendix D, counters 0 and 1, as the 8-digit codes of RFC 6030's keys.
@@ -184,3 +186,32 @@ def test_a_failed_write_takes_the_added_token_out_again(otpctl, store, enroll, t
     again = otpctl("import", "oath", usersfile, "--secret-dir", store)
     assert again.returncode == EXIT_OK, again.stdout + again.stderr
     assert all(token_lines(store / name)[0][0] == "oath-1" for name in (first.name, failing.name))
+
+
+def test_a_ga_home_file_moved_into_an_enrolled_user_is_added_as_ga(otpctl, store, module_login, enroll, tmp_path):
+    """The home file's token joins the user's as `ga`, with its used codes
+    (the code GA accepted stays refused) and its scratch codes (the unused
+    ones join the user's); the user's own token keeps working."""
+    from test_import_ga import ga_enrol, ga_login
+
+    enrolled = enrolled_in(store, enroll)
+    name = enrolled.name
+    home_file = ga_enrol(enrolled.account)
+    ga_secret = secret_of(home_file)
+    now = time.time()
+    used = totp(ga_secret, now)
+    assert ga_login(tmp_path, name, used)
+    ga_codes = SecretFileText.read(home_file).scratch_codes
+    user_codes = SecretFileText.read(store / name).scratch_codes
+
+    result = otpctl("import", "ga", name, "--secret-dir", store)
+    assert result.returncode == EXIT_OK, result.stderr
+    assert f"{name}: added token ga to {store}/{name}" in result.stdout, result.stdout
+    assert ga_secret not in result.stdout + result.stderr
+    text = SecretFileText.read(store / name)
+    assert text.secret == enrolled.file.secret and text.option("RATE_LIMIT")[:2] == ["3", "30"]
+    assert text.scratch_codes == user_codes + [code for code in ga_codes if code not in user_codes]
+
+    assert login(module_login, store, name, pyotp.TOTP(enrolled.file.secret).at(int(now)))
+    assert not login(module_login, store, name, used), "the code GA accepted must stay refused"
+    assert login(module_login, store, name, totp(ga_secret, now + 30))
