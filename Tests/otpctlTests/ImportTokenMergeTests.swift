@@ -100,4 +100,15 @@ struct ImportTokenMergeTests {
     #expect(file.scratchCodes == [11_111_111, 22_222_222, 33_333_333])
     #expect(file.rateLimit?.attempts == 5, "the user's own rate limit stays")
   }
+
+  @Test func aHomeFileWithSeveralTokensIsNotSplit() throws {
+    var ga = SecretFile(secret: SensitiveBytes(Array(repeating: 7, count: 10)), mode: .totp)
+    try ga.addToken(OTPToken(name: "tablet", secret: SensitiveBytes(Array(repeating: 8, count: 10)), mode: .totp))
+    var token = Self.token(7, origin: .ga)
+    token.secret = ga.secret
+    token.gaFile = ga
+    var file = Self.enrolled()
+    #expect(throws: ImportPlan.Refusal.self) { try ImportPlan.addTokens([token], to: &file) }
+    #expect(file.tokens.count == 1)
+  }
 }

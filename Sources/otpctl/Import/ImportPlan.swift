@@ -134,7 +134,7 @@ struct ImportPlan {
     var copy = file
     var names: [String?] = []
     // Explicit NAMEs first, so that a derived name never takes one.
-    let order = tokens.indices.sorted { tokens[$0].name != nil && tokens[$1].name == nil }
+    let order = tokens.indices.filter { tokens[$0].name != nil } + tokens.indices.filter { tokens[$0].name == nil }
     var byIndex: [Int: String] = [:]
     for index in order {
       if let name = try addToken(tokens[index], to: &copy) { byIndex[index] = name }
@@ -153,6 +153,13 @@ struct ImportPlan {
   @discardableResult
   static func addToken(_ token: ImportedToken, to file: inout SecretFile) throws(Refusal) -> String? {
     guard !holds(file, token) else { return nil }
+    if let gaFile = token.gaFile, gaFile.tokens.count > 1 {
+      // Only a whole file keeps all its tokens; adding just the first would lose the rest.
+      throw Refusal(
+        reason: .conflict,
+        message: "\(token.source) holds \(gaFile.tokens.count) tokens, and the user has a file already; "
+          + "use --replace to move it whole")
+    }
     let name: String
     if let given = token.name {
       guard file.token(named: given) == nil else {
