@@ -110,18 +110,19 @@ struct PSKCTests {
 }
 
 struct ImportedTokenTests {
-  @Test func aFactoryFreshHOTPTokenStartsAtOne() {
+  @Test func aFactoryFreshHOTPTokenKeepsCounterZero() {
     let token = ImportedToken(
       user: "alice", source: "serial 1", kind: .hotp(nextCounter: 0), secret: SensitiveBytes(Array(repeating: 1, count: 20)),
-      algorithm: .sha1, digits: 8)
-    #expect(token.secretFile().mode == .hotp(nextCounter: 1))
+      algorithm: .sha1, digits: 8, origin: .pskc(serial: "1"))
+    #expect(token.secretFile().mode == .hotp(nextCounter: 0))
     #expect(token.secretFile().digits == 8)
+    #expect(token.token(named: "card").mode == .hotp(nextCounter: 0))
   }
 
   @Test func aTOTPTokenKeepsItsLastUsedStep() {
     let token = ImportedToken(
       user: "alice", source: "line 1", kind: .totp(step: 60, lastUsedStep: 12345),
-      secret: SensitiveBytes(Array(repeating: 1, count: 20)), algorithm: .sha256, digits: 6)
+      secret: SensitiveBytes(Array(repeating: 1, count: 20)), algorithm: .sha256, digits: 6, origin: .oath)
     let file = token.secretFile()
     #expect(file.usedSteps == [12345] && file.stepSize == 60 && file.algorithm == .sha256 && file.digits == nil)
   }

@@ -11,11 +11,16 @@ struct Import: ParsableCommand {
     abstract: "Move users in from google-authenticator, pam_oath or a hardware-token seed file (PSKC).",
     discussion: """
       Each import decides user by user what it will do (create a secret file,
+      add the imported tokens to the user's file beside the tokens it holds,
       nothing because the user holds the token already, or refuse), shows that
       with --dry-run, and otherwise writes each user's file atomically as a
-      root-only file in /var/lib/pam_otp. One refused user stops the import
-      before anything is written; a write that fails puts back the users
-      written before it. A second run changes nothing.
+      root-only file in /var/lib/pam_otp (a token is added under the file's
+      lock, keeping the user's tokens, scratch codes, rate limit and
+      back-off). Several tokens for one user become one file with named
+      tokens. A NAME the user's file already gives another secret is refused.
+      One refused user stops the import before anything is written; a write
+      that fails puts back the users written before it. A second run changes
+      nothing.
       """,
     subcommands: [ImportGA.self, ImportOATH.self, ImportPSKC.self])
 }
@@ -25,7 +30,7 @@ struct ImportOptions: ParsableArguments {
   @Flag(name: .customLong("dry-run"), help: "Show what would happen, user by user; write nothing.")
   var dryRun = false
 
-  @Flag(help: "Replace a user's existing secret file with the imported token (the old secret stops working).")
+  @Flag(help: "Replace a user's existing secret file with the imported tokens instead of adding them (the old tokens stop working).")
   var replace = false
 
   @Option(

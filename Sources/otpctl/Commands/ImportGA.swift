@@ -14,7 +14,9 @@ struct ImportGA: ParsableCommand {
       The home file is read with the user's identity, as the module reads it,
       and moved whole: used codes, counter, clock skew, scratch codes and
       rate-limit times, so a code used before the move is still refused after
-      it. The home file is left alone unless --remove-home-file.
+      it. The home file is left alone unless --remove-home-file. A user who
+      has a file in the store already gets the home file's token added as
+      `ga` (its scratch codes join the user's; the user's rate limit stays).
       """)
 
   @Argument(help: "The users whose home files to move.")

@@ -8,6 +8,9 @@ struct ImportOATH: ParsableCommand {
     discussion: """
       The counter and the last accepted code are kept: the code pam_oath last
       accepted is refused after the import. A password field is ignored.
+      A usersfile names no tokens: a user with one line gets it as the token
+      `default` (as enroll names it), a user with several lines, or a file
+      already, gets them as `oath-1`, `oath-2`... (the first names free).
       """)
 
   @Argument(help: ArgumentHelp("The usersfile (e.g. /etc/users.oath).", valueName: "file"))

@@ -9,7 +9,11 @@ struct ImportPSKC: ParsableCommand {
       Keys may be plain, encrypted with a pre-shared AES key (--key-file: the
       key in hex, or its raw 16, 24 or 32 bytes), or with a key derived from a
       passphrase (PBKDF2; --passphrase-file). The MAC of every encrypted value
-      is checked. Keys of the file that no --assign names are left out.
+      is checked. Keys of the file that no --assign names are left out. A
+      token is stored under its NAME; without one it is `default` when it is
+      a new user's only token, and otherwise named after its serial number.
+      A counter of 0 (factory-fresh tokens) is kept: the token's first code
+      logs in.
       """)
 
   @Argument(help: ArgumentHelp("The PSKC file.", valueName: "file"))
@@ -17,7 +21,8 @@ struct ImportPSKC: ParsableCommand {
 
   @Option(
     name: .customLong("assign"),
-    help: ArgumentHelp("Give the token with this serial number to USER (repeatable).", valueName: "SERIAL=USER[:NAME]"))
+    help: ArgumentHelp(
+      "Give the token with this serial number to USER, as token NAME (repeatable).", valueName: "SERIAL=USER[:NAME]"))
   var assignments: [String] = []
 
   @Option(

@@ -18,7 +18,7 @@ struct Assignment: Equatable {
     }
     let trimmed = parts.map { String($0).trimmingWhitespace }
     guard (2...3).contains(trimmed.count), !trimmed[0].isEmpty, UserName.isValid(Array(trimmed[1].utf8)) else { return nil }
-    if trimmed.count == 3 && !TokenName.isValid(trimmed[2]) { return nil }
+    if trimmed.count == 3 && !OTPToken.isValidName(trimmed[2]) { return nil }
     serial = trimmed[0]
     user = trimmed[1]
     name = trimmed.count == 3 ? trimmed[2] : nil
@@ -56,18 +56,9 @@ struct Assignment: Equatable {
         ImportedToken(
           user: assignment.user, name: assignment.name, source: "serial \(key.serial)",
           kind: key.isTOTP ? .totp(step: key.step, lastUsedStep: nil) : .hotp(nextCounter: key.counter),
-          secret: key.secret, algorithm: key.algorithm, digits: key.digits))
+          secret: key.secret, algorithm: key.algorithm, digits: key.digits, origin: .pskc(serial: key.serial)))
     }
     return tokens
-  }
-}
-
-/// A token's name (`phone`, `yubikey-5`): letters, digits, `.`, `_`, `-`,
-/// 1 to 32 of them.
-enum TokenName {
-  static func isValid(_ name: String) -> Bool {
-    (1...32).contains(name.utf8.count)
-      && name.utf8.allSatisfy { ASCII.isDigit($0) || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x7A) || $0 == 0x2E || $0 == 0x5F || $0 == 0x2D }
   }
 }
 

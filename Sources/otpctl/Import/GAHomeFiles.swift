@@ -36,7 +36,7 @@ enum GAHomeFiles {
     }
     return ImportedToken(
       user: user.nameText, source: store.location.pathText, kind: kind, secret: file.secret,
-      algorithm: file.effectiveAlgorithm, digits: file.effectiveDigits, gaFile: file, notes: notes)
+      algorithm: file.effectiveAlgorithm, digits: file.effectiveDigits, gaFile: file, notes: notes, origin: .ga)
   }
 
   /// Every account of the password database, in its order, once each.

@@ -26,11 +26,43 @@ struct ImportedToken {
   /// For GA: the whole file, state and all (used steps, counter, skew,
   /// scratch codes, rate-limit times), moved as it is.
   var gaFile: SecretFile?
-  /// What the plan should say about this token (an ignored password, a
-  /// counter that had to move).
+  /// What the plan should say about this token (an ignored password).
   var notes: [String] = []
+  /// Which importer found it: what a token without a NAME is called.
+  var origin: Origin
 
-  /// The secret file for a user who gets this one token. A GA file is kept
+  enum Origin {
+    case ga
+    case oath
+    case pskc(serial: String)
+  }
+
+  /// The names a token without a NAME takes, the first one free in the
+  /// user's file: `ga`, `ga-2`...; `oath-1`, `oath-2`... (a usersfile names
+  /// no tokens, and a line number changes when the file is edited); the
+  /// serial number (`987654321`, `987654321-2`...) or, when that is no
+  /// valid name, `pskc-1`...
+  func nameCandidates() -> some Sequence<String> {
+    let stem: String
+    let numbered: Bool
+    switch origin {
+    case .ga: (stem, numbered) = ("ga", false)
+    case .oath: (stem, numbered) = ("oath", true)
+    case .pskc(let serial):
+      // Room for a `-NN` suffix within the longest name.
+      if OTPToken.isValidName(serial) && serial.utf8.count <= OTPToken.maximumNameLength - 3 {
+        (stem, numbered) = (serial, false)
+      } else {
+        (stem, numbered) = ("pskc", true)
+      }
+    }
+    return (1...OTPToken.maximumCount + 1).lazy.map { number in
+      numbered || number > 1 ? "\(stem)-\(number)" : stem
+    }
+  }
+
+  /// The secret file for a user who gets this one token (the primary, named
+  /// "default" until the plan names it). A GA file is kept
   /// as it is; the others get enrol's defaults for what the source does
   /// not say (a window of 3, at most 3 attempts per 30 s, no scratch codes:
   /// no one would see them).
@@ -44,9 +76,31 @@ struct ImportedToken {
         rateLimit: RateLimit(attempts: 3, interval: 30), usedSteps: lastUsedStep.map { [$0] } ?? [])
     case .hotp(let nextCounter):
       return SecretFile(
-        secret: secret, mode: .hotp(nextCounter: max(nextCounter, 1)), algorithm: algorithm == .sha1 ? nil : algorithm,
+        secret: secret, mode: .hotp(nextCounter: nextCounter), algorithm: algorithm == .sha1 ? nil : algorithm,
         digits: digits == 6 ? nil : digits, windowSize: SecretFile.defaultWindowSize,
         rateLimit: RateLimit(attempts: 3, interval: 30))
+    }
+  }
+
+  /// The token as a further token of a user's file, state and all (a GA
+  /// file's used steps, skew and counter come with its primary token).
+  func token(named name: String) -> OTPToken {
+    if var token = gaFile?.primary {
+      token.name = name
+      return token
+    }
+    let algorithm = algorithm == .sha1 ? nil : algorithm
+    let digits = digits == 6 ? nil : digits
+    switch kind {
+    case .totp(let step, let lastUsedStep):
+      return OTPToken(
+        name: name, secret: secret, mode: .totp, algorithm: algorithm, digits: digits,
+        stepSize: step == SecretFile.defaultStepSize ? nil : step, windowSize: SecretFile.defaultWindowSize,
+        usedSteps: lastUsedStep.map { [$0] } ?? [])
+    case .hotp(let nextCounter):
+      return OTPToken(
+        name: name, secret: secret, mode: .hotp(nextCounter: nextCounter), algorithm: algorithm, digits: digits,
+        windowSize: SecretFile.defaultWindowSize)
     }
   }
 
@@ -60,7 +114,6 @@ struct ImportedToken {
     case .hotp(let nextCounter): parts.append("HOTP, next counter \(nextCounter)")
     }
     parts.append("\(algorithm.name), \(digits) digits")
-    if let name { parts.append("token \(name)") }
     return parts.joined(separator: ", ")
   }
 }

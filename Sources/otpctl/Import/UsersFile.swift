@@ -81,7 +81,7 @@ enum UsersFile {
     }
     var imported = ImportedToken(
       user: ASCII.string(user), source: "line \(line)", kind: .hotp(nextCounter: 0), secret: secret,
-      algorithm: .sha1, digits: digits)
+      algorithm: .sha1, digits: digits, origin: .oath)
     if let step {
       imported.kind = .totp(
         step: step, lastUsedStep: lastUsedStep(imported, lastCode: lastCode, at: lastTime, step: step, notes: &notes))
