@@ -57,6 +57,9 @@ let package = Package(
     // C libraries, each behind a tiny header of shims (see each header).
     // libc shims; a C target because a few calls need _GNU_SOURCE (shims.c).
     .target(name: "CShims", path: "Sources/CShims"),
+    // The fleet store's LDAP calls; libldap is dlopen'ed on first use, so
+    // neither the module nor otpctl links it (see its header).
+    .target(name: "CFleetLDAP", path: "Sources/CFleetLDAP"),
     .systemLibrary(name: "CCrypto", path: "Sources/CCrypto"),
     .systemLibrary(name: "CPAM", path: "Sources/CPAM"),
     .systemLibrary(name: "CQRencode", path: "Sources/CQRencode"),
@@ -72,7 +75,7 @@ let package = Package(
     // The PAM module (Embedded Swift; see above).
     .target(
       name: "PAMOTP",
-      dependencies: ["CCrypto", "CShims", "CPAM"],
+      dependencies: ["CCrypto", "CShims", "CPAM", "CFleetLDAP"],
       exclude: ["exports.map"],
       swiftSettings: embedded,
       linkerSettings: [

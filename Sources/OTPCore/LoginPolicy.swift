@@ -306,6 +306,8 @@ public enum Conclusion: Equatable {
   /// The answer was judged but its state could not be written.
   case stateNotSaved
   case clockBeforeEpoch
+  /// `ldap=`: no server of the fleet's directory answered in time.
+  case directoryUnavailable
 
   public var isSuccess: Bool {
     switch self {

@@ -43,6 +43,12 @@ public struct ModuleOptions: Sendable {
   public var notifyCommand: [UInt8]? = nil
   /// `notify_timeout=`: seconds that program may take.
   public var notifyTimeout: Int64 = 15
+  /// `ldap=`: the fleet's directory configuration (FleetConfiguration);
+  /// tokens and their state then live there, not in a secret file.
+  public var ldapConfiguration: [UInt8]? = nil
+  /// `fleet_unavailable=deny` (the only value yet): with the directory
+  /// unreachable, the login ends in PAM_AUTHINFO_UNAVAIL.
+  public var fleetUnavailableDeny = true
 
   public init() {}
 
@@ -138,6 +144,16 @@ public struct ModuleOptions: Sendable {
     ("notify", { options, value in
       guard let value, value.first == UInt8(ascii: "/"), !value.contains(0) else { return false }
       options.notifyCommand = value
+      return true
+    }),
+    ("ldap", { options, value in
+      guard let value, value.first == UInt8(ascii: "/"), !value.contains(0) else { return false }
+      options.ldapConfiguration = value
+      return true
+    }),
+    ("fleet_unavailable", { options, value in
+      guard value == Array("deny".utf8) else { return false }
+      options.fleetUnavailableDeny = true
       return true
     }),
     ("notify_timeout", seconds(in: 1...300) { $0.notifyTimeout = $1 }),

@@ -49,13 +49,31 @@ struct Login {
       return outcome
     }
     let found: SecretLookup.Found
-    switch SecretLookup(options: options, user: user).find() {
-    case .found(let result): found = result
-    case .badConfiguration(let reason): return logged(.badConfiguration(reason: reason), pam, user)
+    var fleet: FleetLogin? = nil
+    if let path = options.ldapConfiguration {
+      // The fleet store: tokens and state in the directory (FleetLogin).
+      switch FleetLogin.open(path: path, user: user) {
+      case .ready(let opened, let standing):
+        fleet = opened
+        found = .without(standing)
+      case .badConfiguration(let reason): return logged(.badConfiguration(reason: reason), pam, user)
+      case .unavailable(let reason):
+        pam.log(LOG_ERR, "\(LogFields.context(pam, user: user)) directory: \(reason)")
+        return logged(.decided(.directoryUnavailable, problem: nil), pam, user)
+      }
+    } else {
+      switch SecretLookup(options: options, user: user).find() {
+      case .found(let result): found = result
+      case .badConfiguration(let reason): return logged(.badConfiguration(reason: reason), pam, user)
+      }
     }
     var login = Login(pam: pam, options: options, user: user, found: found)
+    login.fleet = fleet
     return logged(login.authenticate(), pam, user)
   }
+
+  /// `ldap=`: the directory that holds the tokens instead of a file.
+  private var fleet: FleetLogin? = nil
 
   private init(pam: PAMHandle, options: ModuleOptions, user: [UInt8], found: SecretLookup.Found) {
     self.pam = pam
@@ -136,6 +154,19 @@ struct Login {
   ) -> LoginPolicy.Next {
     if let fixedEnd = conversation.fixedEnd {
       return policy.concludeWithoutJudging(fixedEnd, fromEarlierPassword: fromEarlierPassword)
+    }
+    if var fleet {
+      let judged = fleet.judge(readings, policy: policy, commit: !options.decoy)
+      self.fleet = fleet
+      switch judged {
+      case .judged(let judgement):
+        if case .verdict(_, _, _, _, let now, _) = judgement { decidedAt = now }
+        return policy.conclude(judgement, write: .saved, fromEarlierPassword: fromEarlierPassword)
+      case .notEnrolled: return .finish(.notEnrolled(ignored: false), notices: [])
+      case .unusable(let reason), .unavailableBecause(let reason):
+        pam.log(LOG_ERR, "\(LogFields.context(pam, user: user)) directory: \(reason)")
+        return .finish(.directoryUnavailable, notices: [])
+      }
     }
     guard let store = found.store else { return .finish(.unusableSecret, notices: []) }
     let policy = self.policy

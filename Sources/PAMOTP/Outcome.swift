@@ -19,7 +19,7 @@ enum Outcome {
       case .accepted, .withinGracePeriod: PAM_SUCCESS
       case .refused, .unknownUser, .invalidUserName, .notEnrolled(ignored: false): PAM_AUTH_ERR
       case .notEnrolled(ignored: true): PAM_IGNORE
-      case .unusableSecret, .stateNotSaved, .clockBeforeEpoch: PAM_AUTHINFO_UNAVAIL
+      case .unusableSecret, .stateNotSaved, .clockBeforeEpoch, .directoryUnavailable: PAM_AUTHINFO_UNAVAIL
       }
     // Always a refusal, also where the real line would stand aside (a
     // `nullok` user without a file): a stack's result must not tell who is
@@ -64,6 +64,7 @@ enum Outcome {
     case .unusableSecret: return ("error", problem?.description ?? "secret unusable", "")
     case .stateNotSaved: return ("error", "state not saved" + detail, "")
     case .clockBeforeEpoch: return ("error", "system clock is before 1970", "")
+    case .directoryUnavailable: return ("error", "directory unavailable", "")
     }
   }
 
@@ -73,7 +74,7 @@ enum Outcome {
       switch conclusion {
       case .accepted, .withinGracePeriod, .notEnrolled(ignored: true): LOG_INFO
       case .refused, .notEnrolled, .unknownUser, .invalidUserName: LOG_NOTICE
-      case .unusableSecret, .stateNotSaved, .clockBeforeEpoch: LOG_ERR
+      case .unusableSecret, .stateNotSaved, .clockBeforeEpoch, .directoryUnavailable: LOG_ERR
       }
     case .decoy, .conversationFailed: LOG_NOTICE
     case .badConfiguration: LOG_ERR

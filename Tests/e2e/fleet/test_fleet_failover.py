@@ -1,0 +1,60 @@
+"""A mirror-mode pair: every host lists the two providers in the same
+order, so all of them write to the first while it answers. A hung first
+server costs one time limit; a stopped one, nothing; and through a
+failover each code is still accepted exactly once."""
+
+import subprocess
+import time
+
+import pytest
+
+from rigs import slapd
+from fleet_support import enrol, login, race, reset_failures, service, write_config
+
+TIMELIMIT = 2
+
+
+@pytest.fixture(scope="module")
+def pair_fleet(mirror_pair, module_path, tmp_path_factory):
+    directory = tmp_path_factory.mktemp("fleet-pair")
+    config = write_config(directory / "ldap.conf", mirror_pair, mirror_pair[0].tls["ca"])
+    return service(directory / "pam", module_path, config)
+
+
+def test_hung_first_server_costs_at_most_the_time_limit(mirror_pair, pair_fleet):
+    first, second = mirror_pair
+    user = enrol(first)
+    slapd.wait_in_sync(mirror_pair)
+    first.pause()
+    try:
+        began = time.monotonic()
+        ok, asked, text = login(pair_fleet, user.name, user.totp())
+        elapsed = time.monotonic() - began
+    finally:
+        first.resume()
+    assert asked and ok, text
+    # One time limit for the hung server (the second phase starts at the
+    # server that answered), plus the work itself.
+    assert elapsed < TIMELIMIT + 1.0, elapsed
+    slapd.wait_in_sync(mirror_pair)
+
+
+def test_stopping_the_first_provider_mid_run_keeps_one_success_per_code(mirror_pair, pair_fleet):
+    first, second = mirror_pair
+    user = enrol(first, kind="hotp")
+    slapd.wait_in_sync(mirror_pair)
+    winners = []
+    for counter in range(6):
+        if counter == 3:
+            first.stop()
+        successes, _ = race(pair_fleet, user.name, user.hotp(counter))
+        winners.append(successes)
+        reset_failures(second, user)
+    assert winners == [1] * 6
+    assert second.attribute(user.token_dn, "oathHOTPCounter") == "6"
+    # Stopped, so the first server answers no more: every login went on to
+    # the second at once.
+    began = time.monotonic()
+    ok, _, text = login(pair_fleet, user.name, user.hotp(6))
+    assert ok, text
+    assert time.monotonic() - began < 1.0
