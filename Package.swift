@@ -67,8 +67,9 @@ let package = Package(
 
     // Pure logic: no I/O, no clock, no Foundation.
     .target(name: "OTPCore", dependencies: ["CCrypto"]),
-    // Files: safe open, checks, locking, atomic replace, identities.
-    .target(name: "OTPStore", dependencies: ["OTPCore", "CShims"]),
+    // Files: safe open, checks, locking, atomic replace, identities; and
+    // the fleet's directory (FleetDirectory.swift, through CFleetLDAP).
+    .target(name: "OTPStore", dependencies: ["OTPCore", "CShims", "CFleetLDAP"]),
     // Runs the administrator's delivery program: process handling, apart
     // from the file rules.
     .target(name: "OTPDelivery", dependencies: ["OTPCore", "OTPStore", "CShims"]),

@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -307,11 +308,28 @@ int cfleet_modify(cfleet_ldap *handle, const char *dn, const struct cfleet_mod *
 
 int cfleet_add(cfleet_ldap *handle, const char *dn, const struct cfleet_mod *mods, int count, long timeout_ms) {
   if (count < 1 || count > max_mods) return LDAP_PARAM_ERROR;
+  // Consecutive values of one attribute (objectClass) become one LDAPMod.
   LDAPMod storage[max_mods];
   LDAPMod *list[max_mods + 1];
   struct berval values[max_mods];
   struct berval *value_lists[2 * max_mods];
-  build_mods(mods, count, storage, list, values, value_lists);
+  int used = 0, next_value = 0;
+  for (int index = 0; index < count; index++) {
+    if (mods[index].value == NULL) return LDAP_PARAM_ERROR;
+    values[index].bv_len = mods[index].length;
+    values[index].bv_val = (char *)mods[index].value;
+    if (used == 0 || strcasecmp(storage[used - 1].mod_type, mods[index].attribute) != 0) {
+      if (used > 0) value_lists[next_value++] = NULL;
+      storage[used].mod_op = LDAP_MOD_ADD | LDAP_MOD_BVALUES;
+      storage[used].mod_type = (char *)mods[index].attribute;
+      storage[used].mod_bvalues = &value_lists[next_value];
+      list[used] = &storage[used];
+      used++;
+    }
+    value_lists[next_value++] = &values[index];
+  }
+  value_lists[next_value] = NULL;
+  list[used] = NULL;
   set_timeout(handle->ld, timeout_ms);
   return api.add_ext_s(handle->ld, dn, list, NULL, NULL);
 }

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from rigs import slapd
-from fleet_support import enrol, login, race, reset_failures, service, write_config
+from fleet_support import Host, enrol, login, race, reset_failures, service, write_config
 
 TIMELIMIT = 2
 
@@ -37,6 +37,35 @@ def test_hung_first_server_costs_at_most_the_time_limit(mirror_pair, pair_fleet)
     # server that answered), plus the work itself.
     assert elapsed < TIMELIMIT + 1.0, elapsed
     slapd.wait_in_sync(mirror_pair)
+
+
+def test_hosts_listing_the_servers_in_different_orders_can_both_win(mirror_pair, module_path, tmp_path):
+    """The one-writer rule, shown by breaking it: eight hosts list the
+    first provider first, eight the second. Each server's assertion holds
+    for its own writes only, and replication comes later, so one code can
+    win on both. (The README's partition figure.)"""
+    first, second = mirror_pair
+    reverse = service(tmp_path / "pam-reverse", module_path,
+                      write_config(tmp_path / "reverse.conf", [second, first], first.tls["ca"]))
+    forward = service(tmp_path / "pam-forward", module_path,
+                      write_config(tmp_path / "forward.conf", [first, second], first.tls["ca"]))
+    user = enrol(first, kind="hotp")
+    slapd.wait_in_sync(mirror_pair)
+    winners = []
+    for counter in range(5):
+        hosts = []
+        for index in range(16):
+            hosts.append(Host(forward if index % 2 == 0 else reverse, user.name))
+            assert hosts[-1].wait_for_prompt(), hosts[-1].seen
+        code = user.hotp(counter)
+        for host in hosts:
+            host.answer(code)
+        winners.append(sum(1 for host in hosts if host.result()[0]))
+        slapd.wait_in_sync(mirror_pair)
+        reset_failures(first, user)
+        slapd.wait_in_sync(mirror_pair)
+    print(f"winners per round with two writers: {winners}")
+    assert max(winners) >= 2, winners
 
 
 def test_stopping_the_first_provider_mid_run_keeps_one_success_per_code(mirror_pair, pair_fleet):

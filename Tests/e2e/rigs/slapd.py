@@ -61,19 +61,10 @@ def make_ca(directory: Path) -> dict:
     return {"ca": ca_cert, "cert": cert, "key": key}
 
 
-# Hosts may read secrets and write state; users read nothing of their
-# tokens; the administrator (rootdn) everything. The same rules ship in
-# scripts/fleet/acl.conf.
-ACL = f"""
-access to dn.subtree="{TOKENS}" attrs=oathSecret
-  by dn.exact="{HOST_DN}" read
-  by * none
-access to dn.subtree="{TOKENS}" attrs=oathTOTPLastTimeStep,oathHOTPCounter,oathFailureCount,oathLastFailure,oathLastLogin
-  by dn.exact="{HOST_DN}" write
-  by * none
-access to dn.subtree="{TOKENS}"
-  by dn.exact="{HOST_DN}" read
-  by * none
+# The shipped access rules (hosts read secrets and write state; users read
+# nothing of their tokens), for the test suffix, then the rest.
+SHIPPED_ACL = Path(__file__).resolve().parents[3] / "scripts" / "fleet" / "acl.conf"
+ACL = SHIPPED_ACL.read_text().replace("dc=example,dc=org", SUFFIX) + """
 access to attrs=userPassword
   by self write
   by anonymous auth
@@ -82,7 +73,7 @@ access to *
   by dn.exact="{HOST_DN}" read
   by users read
   by * none
-"""
+""".replace("{HOST_DN}", HOST_DN)
 
 
 class Slapd:
@@ -195,6 +186,11 @@ class Slapd:
         if check and result.returncode != 0:
             raise RuntimeError(f"{tool} failed ({result.returncode}): {result.stderr}")
         return result
+
+    def ldap_as(self, dn: str, password: str, tool: str, *arguments):
+        """A tool with another identity's simple bind, over StartTLS."""
+        return subprocess.run([tool, "-x", "-ZZ", "-H", self.uri, "-D", dn, "-w", password, *arguments],
+                              capture_output=True, text=True, env=self.tls_environment(), timeout=30)
 
     def add(self, ldif: str):
         return self.ldap("ldapadd", input=ldif)

@@ -1,6 +1,10 @@
 import CFleetLDAP
 import CShims
 
+#if !PAM_OTP_SINGLE_MODULE
+import OTPCore
+#endif
+
 /// The fleet's directory for one login: the servers in the configured
 /// order (every host lists them in the same order, so all of them write
 /// to the same one while it answers), and a budget of LDAP time for the
@@ -9,21 +13,21 @@ import CShims
 /// A server that refuses the connection is passed over at once; one that
 /// accepts but does not answer costs at most the operation's time limit,
 /// and the next is tried.
-struct FleetDirectory {
-  let configuration: FleetConfiguration
+package struct FleetDirectory {
+  package let configuration: FleetConfiguration
   /// Milliseconds of LDAP time this login has left.
-  private(set) var budget: Int64
+  package private(set) var budget: Int64
   /// The first server to try: past one that failed in this login.
   private var start = 0
   /// What went wrong last, for the log.
-  private(set) var lastError = ""
+  package private(set) var lastError = ""
 
-  init(configuration: FleetConfiguration) {
+  package init(configuration: FleetConfiguration) {
     self.configuration = configuration
     self.budget = configuration.loginTimeLimit
   }
 
-  enum Failure: Error {
+  package enum Failure: Error {
     /// No server answered in time.
     case unavailable
     /// A server answered with an error that another server would repeat
@@ -43,7 +47,7 @@ struct FleetDirectory {
   /// an answer the caller judges (122 assertion failed, 32 no such object,
   /// 16 no such attribute, 20 value exists).
   @discardableResult
-  mutating func withConnection(_ body: (Connection) -> Int32) throws(Failure) -> Int32 {
+  package mutating func withConnection(_ body: (Connection) -> Int32) throws(Failure) -> Int32 {
     var index = start
     while index < configuration.uris.count {
       guard budget > 0 else {
@@ -71,7 +75,7 @@ struct FleetDirectory {
   }
 
   /// The time limit of the next operation.
-  var operationLimit: Int { Int(max(1, min(configuration.timeLimit, budget))) }
+  package var operationLimit: Int { Int(max(1, min(configuration.timeLimit, budget))) }
 
   private func open(_ uri: [UInt8]) -> (Int32, Connection?) {
     let scheme = FleetConfiguration.scheme(of: uri)
@@ -98,20 +102,26 @@ struct FleetDirectory {
     return (0, Connection(handle: handle))
   }
 
-  static func text(_ code: Int32) -> String {
+  package static func text(_ code: Int32) -> String {
     guard let text = cfleet_error_text(code) else { return "error \(code)" }
-    return "\(ASCII.printable(PAMHandle.bytes(of: text, limit: 200), limit: 200)) (\(code))"
+    var bytes: [UInt8] = []
+    var pointer = UnsafeRawPointer(text).assumingMemoryBound(to: UInt8.self)
+    while pointer.pointee != 0, bytes.count < 200 {
+      bytes.append(pointer.pointee)
+      pointer += 1
+    }
+    return "\(ASCII.printable(bytes, limit: 200)) (\(code))"
   }
 }
 
 /// One bound connection.
-struct Connection {
+package struct Connection {
   let handle: OpaquePointer
 
   func close() { cfleet_close(handle) }
 
   /// Searches; the entries, or the LDAP code.
-  func search(base: [UInt8], subtree: Bool, filter: [UInt8], attributes: [String], limit: Int, sizeLimit: Int32)
+  package func search(base: [UInt8], subtree: Bool, filter: [UInt8], attributes: [String], limit: Int, sizeLimit: Int32)
     -> (Int32, [DirectoryEntry])
   {
     var buffer: UnsafeMutablePointer<UInt8>? = nil
@@ -158,10 +168,10 @@ struct Connection {
     return entries
   }
 
-  enum Operation { case add, delete, replace, increment }
+  package enum Operation { case add, delete, replace, increment }
 
   /// One modify; with `assertion`, guarded by the Assertion control.
-  func modify(_ dn: [UInt8], _ changes: [(Operation, String, [UInt8]?)], assertion: [UInt8]?, limit: Int) -> Int32 {
+  package func modify(_ dn: [UInt8], _ changes: [(Operation, String, [UInt8]?)], assertion: [UInt8]?, limit: Int) -> Int32 {
     // Values and names stay alive in these arrays during the call.
     let names: [[UInt8]] = changes.map { Array($0.1.utf8) + [0] }
     let values: [[UInt8]] = changes.map { $0.2 ?? [] }
@@ -190,6 +200,34 @@ struct Connection {
         }
       }
     }
+  }
+}
+
+extension Connection {
+  /// Adds an entry (otpctl): every attribute value once.
+  package func add(_ dn: [UInt8], _ attributes: [(String, [UInt8])], limit: Int) -> Int32 {
+    let names: [[UInt8]] = attributes.map { Array($0.0.utf8) + [0] }
+    let values: [[UInt8]] = attributes.map { $0.1 }
+    return withCString(dn) { dn in
+      names.withPointers { namePointers in
+        values.withPointers { valuePointers in
+          var mods: [cfleet_mod] = []
+          for index in attributes.indices {
+            mods.append(
+              cfleet_mod(
+                op: 0, attribute: namePointers[index].map { UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self) },
+                value: valuePointers[index], length: values[index].count))
+          }
+          return mods.withUnsafeBufferPointer { mods in
+            cfleet_add(handle, dn, mods.baseAddress, Int32(mods.count), limit)
+          }
+        }
+      }
+    }
+  }
+
+  package func delete(_ dn: [UInt8], limit: Int) -> Int32 {
+    withCString(dn) { cfleet_delete(handle, $0, limit) }
   }
 }
 
