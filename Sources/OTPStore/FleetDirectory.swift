@@ -21,6 +21,9 @@ package struct FleetDirectory {
   private var start = 0
   /// What went wrong last, for the log.
   package private(set) var lastError = ""
+  /// The connection of the last phase, and its server.
+  private var kept: Connection? = nil
+  private var keptIndex = 0
 
   package init(configuration: FleetConfiguration) {
     self.configuration = configuration
@@ -55,20 +58,34 @@ package struct FleetDirectory {
         throw .unavailable
       }
       let began = cshim_monotonic_ns()
-      let (code, connection) = open(configuration.uris[index])
-      var final = code
-      if let connection {
-        final = body(connection)
-        connection.close()
+      var code: Int32 = 0
+      var connection: Connection? = nil
+      var reused = false
+      if let kept, keptIndex == index {
+        connection = kept
+        reused = true
+      } else {
+        (code, connection) = open(configuration.uris[index])
       }
+      kept = nil
+      var final = code
+      if let connection { final = body(connection) }
       budget -= Int64((cshim_monotonic_ns() - began) / 1_000_000)
       if final == 0 || !Self.movesOn(final) {
         start = index
+        // Kept for the login's next phase: one TLS handshake and bind
+        // instead of two.
+        kept = connection
+        keptIndex = index
         if final == 0 || final == 122 || final == 32 || final == 16 || final == 20 { return final }
         lastError = "\(ASCII.printable(configuration.uris[index])): \(Self.text(final))"
         throw .refused(final)
       }
       lastError = "\(ASCII.printable(configuration.uris[index])): \(Self.text(final))"
+      // A kept connection the server has closed meanwhile (an idle
+      // timeout): the same server once more, on a fresh one. A server that
+      // stopped answering is passed over.
+      if reused && final == -1 { continue }
       index += 1
     }
     throw .unavailable
@@ -80,24 +97,24 @@ package struct FleetDirectory {
   private func open(_ uri: [UInt8]) -> (Int32, Connection?) {
     let scheme = FleetConfiguration.scheme(of: uri)
     var handle: OpaquePointer? = nil
-    let code = withCString(uri) { uri in
-      withOptionalCString(configuration.caFile) { ca in
-        withOptionalCString(configuration.certFile) { cert in
-          withOptionalCString(configuration.keyFile) { key in
-            withOptionalCString(configuration.bindDN) { dn in
-              withOptionalCString(configuration.bindPassword) { password in
-                var connect = cfleet_connect(
-                  uri: uri, start_tls: scheme == .ldap ? 1 : 0, ca_file: ca, cert_file: cert, key_file: key,
-                  sasl_external: configuration.saslExternal ? 1 : 0, bind_dn: dn, bind_pw: password,
-                  timeout_ms: Int(max(1, min(configuration.timeLimit, budget))),
-                  network_timeout_ms: Int(max(1, min(configuration.bindTimeLimit, budget))))
-                return cfleet_open(&connect, &handle)
-              }
-            }
-          }
-        }
-      }
+    var strings = PackedStrings()
+    for value in [
+      uri, configuration.caFile, configuration.certFile, configuration.keyFile, configuration.bindDN,
+      configuration.bindPassword,
+    ] {
+      strings.append(value)
     }
+    let timeout = Int(max(1, min(configuration.timeLimit, budget)))
+    let networkTimeout = Int(max(1, min(configuration.bindTimeLimit, budget)))
+    let external: Int32 = configuration.saslExternal ? 1 : 0
+    let code = strings.withPointers { pointers in
+      var connect = cfleet_connect(
+        uri: pointers[0], start_tls: scheme == .ldap ? 1 : 0, ca_file: pointers[1], cert_file: pointers[2],
+        key_file: pointers[3], sasl_external: external, bind_dn: pointers[4], bind_pw: pointers[5],
+        timeout_ms: timeout, network_timeout_ms: networkTimeout)
+      return cfleet_open(&connect, &handle)
+    }
+    strings.wipe()
     guard code == 0, let handle else { return (code, nil) }
     return (0, Connection(handle: handle))
   }
@@ -114,11 +131,15 @@ package struct FleetDirectory {
   }
 }
 
-/// One bound connection.
-package struct Connection {
+/// One bound connection; closed (unbind) when the last reference goes.
+package final class Connection {
   let handle: OpaquePointer
 
-  func close() { cfleet_close(handle) }
+  init(handle: OpaquePointer) {
+    self.handle = handle
+  }
+
+  deinit { cfleet_close(handle) }
 
   /// Searches; the entries, or the LDAP code.
   package func search(base: [UInt8], subtree: Bool, filter: [UInt8], attributes: [String], limit: Int, sizeLimit: Int32)
@@ -126,11 +147,16 @@ package struct Connection {
   {
     var buffer: UnsafeMutablePointer<UInt8>? = nil
     var length = 0
-    let code = withCString(base) { base in
-      withCString(filter) { filter in
-        withCStringArray(attributes) { attributes in
-          cfleet_search(handle, base, subtree ? 2 : 0, filter, attributes, limit, sizeLimit, &buffer, &length)
-        }
+    var strings = PackedStrings()
+    strings.append(base)
+    strings.append(filter)
+    for attribute in attributes { strings.append(Array(attribute.utf8)) }
+    let code = strings.withPointers { pointers in
+      var list = Array(pointers[2...])
+      list.append(nil)
+      return list.withUnsafeBufferPointer { list in
+        cfleet_search(
+          handle, pointers[0], subtree ? 2 : 0, pointers[1], list.baseAddress, limit, sizeLimit, &buffer, &length)
       }
     }
     guard code == 0 else { return (code, []) }
@@ -172,58 +198,57 @@ package struct Connection {
 
   /// One modify; with `assertion`, guarded by the Assertion control.
   package func modify(_ dn: [UInt8], _ changes: [(Operation, String, [UInt8]?)], assertion: [UInt8]?, limit: Int) -> Int32 {
-    // Values and names stay alive in these arrays during the call.
-    let names: [[UInt8]] = changes.map { Array($0.1.utf8) + [0] }
-    let values: [[UInt8]] = changes.map { $0.2 ?? [] }
-    return withCString(dn) { dn in
-      withOptionalCString(assertion) { assertion in
-        names.withPointers { namePointers in
-          values.withPointers { valuePointers in
-            var mods: [cfleet_mod] = []
-            for (index, change) in changes.enumerated() {
-              let op: Int32 =
-                switch change.0 {
-                case .add: 0
-                case .delete: 1
-                case .replace: 2
-                case .increment: 3
-                }
-              mods.append(
-                cfleet_mod(
-                  op: op, attribute: namePointers[index].map { UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self) },
-                  value: change.2 == nil ? nil : valuePointers[index], length: values[index].count))
-            }
-            return mods.withUnsafeBufferPointer { mods in
-              cfleet_modify(handle, dn, mods.baseAddress, Int32(mods.count), assertion, limit)
-            }
-          }
-        }
+    var strings = PackedStrings()
+    strings.append(dn)
+    strings.append(assertion)
+    for change in changes {
+      strings.append(Array(change.1.utf8))
+      strings.append(change.2)
+    }
+    let operations: [Int32] = changes.map {
+      switch $0.0 {
+      case .add: 0
+      case .delete: 1
+      case .replace: 2
+      case .increment: 3
+      }
+    }
+    let lengths = strings.lengths
+    return strings.withPointers { pointers in
+      var mods: [cfleet_mod] = []
+      for index in operations.indices {
+        let value = pointers[3 + 2 * index].map { UnsafeRawPointer($0).assumingMemoryBound(to: UInt8.self) }
+        mods.append(
+          cfleet_mod(op: operations[index], attribute: pointers[2 + 2 * index], value: value, length: lengths[3 + 2 * index]))
+      }
+      return mods.withUnsafeBufferPointer { mods in
+        cfleet_modify(handle, pointers[0], mods.baseAddress, Int32(mods.count), pointers[1], limit)
       }
     }
   }
 }
 
 extension Connection {
-  /// Adds an entry (otpctl): every attribute value once.
+  /// Adds an entry (otpctl); consecutive values of one attribute
+  /// (objectClass) become one attribute of several values.
   package func add(_ dn: [UInt8], _ attributes: [(String, [UInt8])], limit: Int) -> Int32 {
-    let names: [[UInt8]] = attributes.map { Array($0.0.utf8) + [0] }
-    let values: [[UInt8]] = attributes.map { $0.1 }
-    return withCString(dn) { dn in
-      names.withPointers { namePointers in
-        values.withPointers { valuePointers in
-          var mods: [cfleet_mod] = []
-          for index in attributes.indices {
-            mods.append(
-              cfleet_mod(
-                op: 0, attribute: namePointers[index].map { UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self) },
-                value: valuePointers[index], length: values[index].count))
-          }
-          return mods.withUnsafeBufferPointer { mods in
-            cfleet_add(handle, dn, mods.baseAddress, Int32(mods.count), limit)
-          }
-        }
-      }
+    var strings = PackedStrings()
+    strings.append(dn)
+    for attribute in attributes {
+      strings.append(Array(attribute.0.utf8))
+      strings.append(attribute.1)
     }
+    let lengths = strings.lengths
+    let code = strings.withPointers { pointers in
+      var mods: [cfleet_mod] = []
+      for index in attributes.indices {
+        let value = pointers[2 + 2 * index].map { UnsafeRawPointer($0).assumingMemoryBound(to: UInt8.self) }
+        mods.append(cfleet_mod(op: 0, attribute: pointers[1 + 2 * index], value: value, length: lengths[2 + 2 * index]))
+      }
+      return mods.withUnsafeBufferPointer { mods in cfleet_add(handle, pointers[0], mods.baseAddress, Int32(mods.count), limit) }
+    }
+    strings.wipe()
+    return code
   }
 
   package func delete(_ dn: [UInt8], limit: Int) -> Int32 {
@@ -231,29 +256,40 @@ extension Connection {
   }
 }
 
-func withOptionalCString<Result>(_ bytes: [UInt8]?, _ body: (UnsafePointer<CChar>?) -> Result) -> Result {
-  guard let bytes else { return body(nil) }
-  return withCString(bytes) { body($0) }
-}
+/// Several byte strings in one buffer, each followed by a NUL, so that C
+/// gets pointers to all of them from one closure (nested closures, one per
+/// string, cost the embedded module tens of kilobytes).
+struct PackedStrings {
+  private var bytes: [UInt8] = []
+  private var starts: [Int] = []
+  /// Each string's length without its NUL (0 for an absent one).
+  private(set) var lengths: [Int] = []
 
-/// A NULL-terminated array of C strings for `body`.
-func withCStringArray<Result>(_ strings: [String], _ body: (UnsafePointer<UnsafePointer<CChar>?>) -> Result) -> Result {
-  let storage: [[UInt8]] = strings.map { Array($0.utf8) + [0] }
-  return storage.withPointers { pointers in
-    var list: [UnsafePointer<CChar>?] = pointers.map { $0.map { UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self) } }
-    list.append(nil)
-    return list.withUnsafeBufferPointer { body($0.baseAddress.unsafelyUnwrapped) }
-  }
-}
-
-extension Array where Element == [UInt8] {
-  /// Pointers to each element's bytes, valid during `body` (nil for an
-  /// empty element).
-  func withPointers<Result>(_ body: ([UnsafePointer<UInt8>?]) -> Result) -> Result {
-    func step(_ index: Int, _ collected: [UnsafePointer<UInt8>?]) -> Result {
-      guard index < count else { return body(collected) }
-      return self[index].withUnsafeBufferPointer { buffer in step(index + 1, collected + [buffer.baseAddress]) }
+  mutating func append(_ value: [UInt8]?) {
+    guard let value else {
+      starts.append(-1)
+      lengths.append(0)
+      return
     }
-    return step(0, [])
+    starts.append(bytes.count)
+    lengths.append(value.count)
+    bytes += value
+    bytes.append(0)
+  }
+
+  /// Pointers to each string (nil for an absent one), valid during `body`.
+  func withPointers(_ body: ([UnsafePointer<CChar>?]) -> Int32) -> Int32 {
+    bytes.withUnsafeBufferPointer { buffer in
+      let pointers: [UnsafePointer<CChar>?] = starts.map { start in
+        guard start >= 0, let base = buffer.baseAddress else { return nil }
+        return UnsafeRawPointer(base + start).assumingMemoryBound(to: CChar.self)
+      }
+      return body(pointers)
+    }
+  }
+
+  /// Clears the buffer (it may hold a password or a secret).
+  mutating func wipe() {
+    for index in bytes.indices { bytes[index] = 0 }
   }
 }

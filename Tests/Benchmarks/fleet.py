@@ -159,7 +159,7 @@ def report(arguments, confdir, state, user, services):
     added = median("ldap", "warm", 1e6) - median("local", "warm", 1e6)
     lines.append("")
     lines.append(f"An LDAP login adds {added:.2f} ms over a local one (warm, loopback, StartTLS, "
-                 f"two connections: before the prompt and after the answer); {arguments.rounds} rounds.")
+                 f"one connection kept from before the prompt to after the answer); {arguments.rounds} rounds.")
     if "previous" in services:
         ratio = median("local", "cold", 1e6) / median("previous", "cold", 1e6)
         lines.append(f"Without ldap=, cold load against the previous module: {ratio:.2f}×; "
