@@ -90,6 +90,10 @@ public struct FleetPolicy {
       writes.failure = true
       backoffUntil = settings.backoff.end(after: FailureCount(count: earlierFailures + 1, last: now))
         .flatMap { $0 > now ? $0 : nil }
+    case .refused(.backingOff):
+      // Other hosts' wrong codes arrived since the prompt: the wait they
+      // started, as the user is told it.
+      backoffUntil = first.file.failures.flatMap { settings.backoff.end(after: $0) }.flatMap { $0 > now ? $0 : nil }
     default: break
     }
     return (

@@ -46,9 +46,10 @@ public struct ModuleOptions: Sendable {
   /// `ldap=`: the fleet's directory configuration (FleetConfiguration);
   /// tokens and their state then live there, not in a secret file.
   public var ldapConfiguration: [UInt8]? = nil
-  /// `fleet_unavailable=deny` (the only value yet): with the directory
-  /// unreachable, the login ends in PAM_AUTHINFO_UNAVAIL.
-  public var fleetUnavailableDeny = true
+  /// `fleet_unavailable=local`: with the directory unreachable, verify
+  /// against the local copy (the `secret=` file the fleet login keeps)
+  /// instead of ending in PAM_AUTHINFO_UNAVAIL (`deny`, the default).
+  public var fleetUnavailableLocal = false
 
   public init() {}
 
@@ -152,8 +153,13 @@ public struct ModuleOptions: Sendable {
       return true
     }),
     ("fleet_unavailable", { options, value in
-      guard value == Array("deny".utf8) else { return false }
-      options.fleetUnavailableDeny = true
+      if value == Array("deny".utf8) {
+        options.fleetUnavailableLocal = false
+      } else if value == Array("local".utf8) {
+        options.fleetUnavailableLocal = true
+      } else {
+        return false
+      }
       return true
     }),
     ("notify_timeout", seconds(in: 1...300) { $0.notifyTimeout = $1 }),

@@ -15,6 +15,9 @@ import CFleetLDAP
 struct FleetLogin {
   private(set) var directory: FleetDirectory
   let user: [UInt8]
+  /// After a committed success: the token and what it claimed (for the
+  /// local copy of `fleet_unavailable=local`).
+  private(set) var accepted: (FleetToken, FleetPolicy.Writes.Claim)? = nil
 
   enum Opening {
     case ready(FleetLogin, LoginPolicy.Standing)
@@ -44,7 +47,7 @@ struct FleetLogin {
       return .badConfiguration("ldap=\(shown): \(error.description)")
     }
     for index in bytes.indices { bytes[index] = 0 }
-    var login = FleetLogin(directory: FleetDirectory(configuration: configuration), user: user)
+    var login = FleetLogin(directory: FleetDirectory(configuration: configuration), user: user, accepted: nil)
     guard UserName.isValid(user) else { return .ready(login, .invalidUserName) }
     switch login.lookUp() {
     case .tokens(let tokens): return .ready(login, FleetPolicy.standing(tokens))
@@ -138,13 +141,34 @@ struct FleetLogin {
 
   /// Phase two: the tokens read again, the answer judged, the claim and the
   /// count written (or, with `commit` false, rehearsed).
-  mutating func judge(_ readings: AnswerReadings, policy: LoginPolicy, commit: Bool) -> Judged {
-    let tokens: [FleetToken]
+  mutating func judge(_ readings: AnswerReadings, policy: LoginPolicy, commit: Bool, localCopy: SecretFile? = nil)
+    -> Judged
+  {
+    var tokens: [FleetToken]
     switch lookUp() {
     case .tokens(let found): tokens = found
     case .notEnrolled: return .notEnrolled
     case .unusable(let reason): return .unusable(reason)
     case .unavailable: return .unavailableBecause(directory.lastError)
+    }
+    if commit, let localCopy, let (index, claim) = FleetLocalCopy.pending(localCopy, tokens: tokens) {
+      // Steps claimed here while the directory was away go to it first,
+      // guarded like any claim, so no step goes backwards; then the tokens
+      // are read again.
+      let (changes, assertion) = Self.claimChange(claim)
+      let dn = tokens[index].dn
+      let limit = directory.operationLimit
+      do throws(FleetDirectory.Failure) {
+        try directory.withConnection { connection in connection.modify(dn, changes, assertion: assertion, limit: limit) }
+      } catch {
+        return .unavailableBecause(directory.lastError)
+      }
+      switch lookUp() {
+      case .tokens(let found): tokens = found
+      case .notEnrolled: return .notEnrolled
+      case .unusable(let reason): return .unusable(reason)
+      case .unavailable: return .unavailableBecause(directory.lastError)
+      }
     }
     let fleet = FleetPolicy(policy: policy)
     var (judgement, writes) = fleet.judge(readings, tokens: tokens, at: clock())
@@ -153,22 +177,15 @@ struct FleetLogin {
     let limit = directory.operationLimit
     do throws(FleetDirectory.Failure) {
       if let (index, claim) = writes.claim {
-        var changes: [(Connection.Operation, String, [UInt8]?)] = []
-        let assertion: [UInt8]
-        switch claim {
-        case .step(let step):
-          changes.append((.replace, "oathTOTPLastTimeStep", Self.decimal(step)))
-          assertion = Array("(!(oathTOTPLastTimeStep>=".utf8) + Self.decimal(step) + Array("))".utf8)
-        case .counter(let next):
-          changes.append((.replace, "oathHOTPCounter", Self.decimal(Int64(clamping: next))))
-          assertion = Array("(!(oathHOTPCounter>=".utf8) + Self.decimal(Int64(clamping: next)) + Array("))".utf8)
-        }
+        let (claimChanges, assertion) = Self.claimChange(claim)
+        var changes = claimChanges
         changes.append((.replace, "oathLastLogin", GeneralizedTime.format(now)))
         if index == 0, writes.clearFailures { changes.append((.replace, "oathFailureCount", Self.decimal(0))) }
         let dn = tokens[index].dn
         let code = try directory.withConnection { connection in
           connection.modify(dn, changes, assertion: commit ? assertion : never, limit: limit)
         }
+        if code == 0 && commit { accepted = (tokens[index], claim) }
         if code == 122 && commit {
           // Another host claimed this step or counter (or a later one) first.
           (judgement, writes) = fleet.refusedClaim(judgement)
@@ -211,6 +228,21 @@ struct FleetLogin {
       return .unavailableBecause(directory.lastError)
     }
     return .judged(judgement)
+  }
+
+  /// The modify that claims a step or counter, and its assertion: only
+  /// if the directory's value is still below.
+  static func claimChange(_ claim: FleetPolicy.Writes.Claim) -> ([(Connection.Operation, String, [UInt8]?)], [UInt8]) {
+    switch claim {
+    case .step(let step):
+      return (
+        [(.replace, "oathTOTPLastTimeStep", decimal(step))],
+        Array("(!(oathTOTPLastTimeStep>=".utf8) + decimal(step) + Array("))".utf8)
+      )
+    case .counter(let next):
+      let value = decimal(Int64(clamping: next))
+      return ([(.replace, "oathHOTPCounter", value)], Array("(!(oathHOTPCounter>=".utf8) + value + Array("))".utf8))
+    }
   }
 
   static func decimal(_ value: Int64) -> [UInt8] {

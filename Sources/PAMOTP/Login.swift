@@ -52,14 +52,12 @@ struct Login {
     var fleet: FleetLogin? = nil
     if let path = options.ldapConfiguration {
       // The fleet store: tokens and state in the directory (FleetLogin).
-      switch FleetLogin.open(path: path, user: user) {
-      case .ready(let opened, let standing):
+      switch FleetLogin.start(pam, options: options, path: path, user: user) {
+      case .fleet(let opened, let standing):
         fleet = opened
         found = .without(standing)
-      case .badConfiguration(let reason): return logged(.badConfiguration(reason: reason), pam, user)
-      case .unavailable(let reason):
-        pam.log(LOG_ERR, "\(LogFields.context(pam, user: user)) directory: \(reason)")
-        return logged(.decided(.directoryUnavailable, problem: nil), pam, user)
+      case .local(let result): found = result
+      case .end(let outcome): return logged(outcome, pam, user)
       }
     } else {
       switch SecretLookup(options: options, user: user).find() {
@@ -156,11 +154,13 @@ struct Login {
       return policy.concludeWithoutJudging(fixedEnd, fromEarlierPassword: fromEarlierPassword)
     }
     if var fleet {
-      let judged = fleet.judge(readings, policy: policy, commit: !options.decoy)
+      let copy = FleetLocalCopy(options: options, user: user)
+      let judged = fleet.judge(readings, policy: policy, commit: !options.decoy, localCopy: copy.read())
       self.fleet = fleet
       switch judged {
       case .judged(let judgement):
         if case .verdict(_, _, _, _, let now, _) = judgement { decidedAt = now }
+        if let (token, claim) = fleet.accepted { copy.save(token, claim, pam: pam) }
         return policy.conclude(judgement, write: .saved, fromEarlierPassword: fromEarlierPassword)
       case .notEnrolled: return .finish(.notEnrolled(ignored: false), notices: [])
       case .unusable(let reason), .unavailableBecause(let reason):

@@ -151,3 +151,32 @@ struct FleetPolicyTests {
     #expect(writes.claim?.1 == .counter(next: 7))
   }
 }
+
+struct FleetModuleOptionTests {
+  @Test func ldapAndFleetUnavailable() throws {
+    let options = try ModuleOptions.parse([
+      Array("ldap=/etc/pam_otp/ldap.conf".utf8), Array("fleet_unavailable=local".utf8),
+    ])
+    #expect(options.ldapConfiguration == Array("/etc/pam_otp/ldap.conf".utf8))
+    #expect(options.fleetUnavailableLocal)
+    #expect(!(try ModuleOptions.parse([Array("fleet_unavailable=deny".utf8)])).fleetUnavailableLocal)
+    // Anything else fails closed: there is no "open".
+    #expect(throws: ModuleOptions.ParseError.self) { try ModuleOptions.parse([Array("fleet_unavailable=open".utf8)]) }
+    #expect(throws: ModuleOptions.ParseError.self) { try ModuleOptions.parse([Array("ldap=relative.conf".utf8)]) }
+    #expect(throws: ModuleOptions.ParseError.self) { try ModuleOptions.parse([Array("ldap".utf8)]) }
+  }
+}
+
+extension FleetPolicyTests {
+  @Test func aBackoffStartedElsewhereIsToldWithItsEnd() throws {
+    let now: Int64 = 1_700_000_000
+    var backedOff = try token(failures: 3)
+    backedOff.file.failures = FailureCount(count: 3, last: now - 5)
+    let (judgement, writes) = policy.judge(AnswerReadings(code: code(at: now)), tokens: [backedOff], at: now)
+    guard case .verdict(.refused(.backingOff), _, _, let until, _, _) = judgement else {
+      Issue.record("\(judgement)")
+      return
+    }
+    #expect(until == now + 25 && !writes.failure && writes.claim == nil)
+  }
+}

@@ -59,7 +59,11 @@ def test_sixteen_hosts_one_code_exactly_one_success_every_round(provider, fleet)
         user = enrol(provider)  # a fresh user per round: a fresh TOTP step
         successes, outputs = race(fleet["service"], user.name, user.totp())
         winners.append(successes)
-        assert sum("already used" in text for text in outputs) == 15, outputs
+        # Every loser is told why: a replay, or (once three losers' replays
+        # were counted before its own answer was judged) the back-off.
+        unexplained = [text for text in outputs
+                       if not any(word in text for word in ("successfully", "already used", "Too many wrong codes"))]
+        assert not unexplained, unexplained
     assert winners == [1] * ROUNDS
 
 
