@@ -33,9 +33,31 @@ def test_hung_first_server_costs_at_most_the_time_limit(mirror_pair, pair_fleet)
     finally:
         first.resume()
     assert asked and ok, text
+    print(f"login past a hung first server: {elapsed:.2f} s (timelimit {TIMELIMIT} s)")
     # One time limit for the hung server (the second phase starts at the
     # server that answered), plus the work itself.
     assert elapsed < TIMELIMIT + 1.0, elapsed
+    slapd.wait_in_sync(mirror_pair)
+
+
+def test_the_whole_login_is_capped_by_login_timelimit(mirror_pair, module_path, tmp_path):
+    """Both servers hung: two time limits would be 4 s; login_timelimit 3
+    ends the login after about 3 s, in PAM_AUTHINFO_UNAVAIL."""
+    capped = service(tmp_path / "pam-capped", module_path,
+                     write_config(tmp_path / "capped.conf", mirror_pair, mirror_pair[0].tls["ca"],
+                                  extra="login_timelimit 3\n"))
+    for server in mirror_pair:
+        server.pause()
+    try:
+        began = time.monotonic()
+        ok, asked, text = login(capped, "anyone", "123456")
+        elapsed = time.monotonic() - began
+    finally:
+        for server in mirror_pair:
+            server.resume()
+    print(f"login with every server hung: {elapsed:.2f} s (login_timelimit 3 s)")
+    assert not ok and not asked and "cannot retrieve authentication info" in text, text
+    assert 2.5 < elapsed < 3.8, elapsed
     slapd.wait_in_sync(mirror_pair)
 
 

@@ -139,8 +139,10 @@ def test_dead_first_server_costs_nothing(provider, fleet, module_path):
     user = enrol(provider)
     began = time.monotonic()
     ok, _, text = login(services, user.name, user.totp())
+    elapsed = time.monotonic() - began
     assert ok, text
-    assert time.monotonic() - began < 1.0
+    print(f"login past a dead first server: {elapsed:.3f} s")
+    assert elapsed < 1.0
 
 
 def test_no_server_means_authinfo_unavailable(provider, fleet, module_path):
