@@ -154,6 +154,21 @@ def test_no_server_means_authinfo_unavailable(provider, fleet, module_path):
     assert "cannot retrieve authentication info" in text  # PAM_AUTHINFO_UNAVAIL
 
 
+def test_ldaps_works_and_a_certificate_from_another_ca_is_refused(provider, fleet, module_path, tmp_path):
+    user = enrol(provider)
+    ldaps = write_config(fleet["dir"] / "ldaps.conf", [provider.ldaps_uri], provider.tls["ca"])
+    ok, _, text = login(service(fleet["dir"] / "pam-ldaps", module_path, ldaps), user.name, user.totp())
+    assert ok, text
+    # The same servers, checked against a CA that did not sign them: no
+    # connection, over StartTLS or ldaps, so no secret leaves the server.
+    other = slapd.make_ca(tmp_path / "other-ca")["ca"]
+    for uri, name in ((provider.uri, "starttls"), (provider.ldaps_uri, "ldaps")):
+        config = write_config(fleet["dir"] / f"other-ca-{name}.conf", [uri], other)
+        ok, asked, text = login(service(fleet["dir"] / f"pam-other-ca-{name}", module_path, config),
+                                user.name, user.totp(time.time() + 30))
+        assert not ok and not asked and "cannot retrieve authentication info" in text, text
+
+
 def test_clear_text_configuration_is_refused(provider, fleet, module_path):
     config = fleet["dir"] / "clear.conf"
     write_config(config, [provider], provider.tls["ca"])

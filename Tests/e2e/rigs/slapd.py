@@ -85,6 +85,8 @@ class Slapd:
         self.tls = tls
         self.port = free_port()
         self.uri = f"ldap://127.0.0.1:{self.port}/"
+        # The same server over TLS from the first byte.
+        self.ldaps_uri = f"ldaps://127.0.0.1:{free_port()}/"
         self.server_id = server_id
         self.process = None
         self.peers: list["Slapd"] = []
@@ -135,7 +137,7 @@ class Slapd:
         path = self.directory / "slapd.conf"
         path.write_text(self.config())
         self.process = subprocess.Popen(
-            ["/usr/sbin/slapd", "-f", str(path), "-h", self.uri, "-d", "0"],
+            ["/usr/sbin/slapd", "-f", str(path), "-h", f"{self.uri} {self.ldaps_uri}", "-d", "0"],
             stdout=subprocess.DEVNULL, stderr=open(self.directory / "slapd.log", "ab"))
         self.wait_ready()
 
