@@ -74,7 +74,9 @@ def test_hotp_sixteen_hosts_one_success_per_counter(provider, fleet):
         successes, _ = race(fleet["service"], user.name, user.hotp(counter))
         winners.append(successes)
         assert provider.attribute(user.token_dn, "oathHOTPCounter") == str(counter + 1)
-        assert provider.attribute(user.token_dn, "oathFailureCount") == "15"
+        # Each loser's replay counts, unless three others were counted
+        # before its answer was judged: then the back-off refused it first.
+        assert 3 <= int(provider.attribute(user.token_dn, "oathFailureCount")) <= 15
         reset_failures(provider, user)
     assert winners == [1] * 6
     # An old counter's code is refused everywhere.
