@@ -75,14 +75,16 @@ public struct FleetPolicy {
       let judged = readings.withCandidates(digits: token.file.effectiveDigits) { candidates in
         verifier.verify(readings: candidates, at: now, remoteHost: nil, state: &state)
       }
-      if judged.isAccepted {
+      // Accepted means claimed: a verdict without a claim (none can occur
+      // with these settings) is not a success here.
+      if judged.isAccepted, state.claim != nil {
         verdict = judged
         codeLength = token.file.effectiveDigits
         writes.claim = state.claim.map { (index, $0) }
         writes.clearFailures = earlierFailures > 0 || first.failureCount > 0
         break
       }
-      if judged.outranks(verdict) { verdict = judged }
+      if !judged.isAccepted, judged.outranks(verdict) { verdict = judged }
     }
     var backoffUntil: Int64? = nil
     switch verdict {

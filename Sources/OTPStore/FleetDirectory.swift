@@ -40,8 +40,10 @@ package struct FleetDirectory {
 
   /// Codes after which the next server may do better.
   static func movesOn(_ code: Int32) -> Bool {
-    // server down, timeout, connect error, busy, unavailable, timelimit, CFLEET_NO_LIBRARY is final
-    code == -1 || code == -5 || code == -11 || code == 51 || code == 52 || code == 3 || code == -7
+    // Server down, timeout, connect error (libldap's -1, -5, -11); busy,
+    // unavailable, time limit exceeded (the server's 51, 52, 3). A missing
+    // libldap (CFLEET_NO_LIBRARY) would be missing for every server.
+    code == -1 || code == -5 || code == -11 || code == 51 || code == 52 || code == 3
   }
 
   /// Runs `body` on a connection to the first server that answers; when a

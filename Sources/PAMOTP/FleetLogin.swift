@@ -123,6 +123,12 @@ struct FleetLogin {
     for entry in tokenEntries {
       let link = entry.value("oathTOTPParams") ?? entry.value("oathHOTPParams")
       let param = link.flatMap { link in params.first { FleetConfiguration.lowercased($0.dn) == FleetConfiguration.lowercased(link) } }
+      // A link to parameters that cannot be read (deleted, or hidden by an
+      // access rule) must not quietly become the defaults: 6 digits where
+      // 8 were meant would be a weaker token.
+      if link != nil, param == nil {
+        return .unusable("\(ASCII.printable(entry.dn, limit: 200)): its parameter entry cannot be read")
+      }
       do throws(FleetToken.Problem) {
         tokens.append(try FleetToken(entry: entry, params: param))
       } catch {

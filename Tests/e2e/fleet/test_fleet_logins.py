@@ -171,6 +171,15 @@ def test_ldaps_works_and_a_certificate_from_another_ca_is_refused(provider, flee
         assert not ok and not asked and "cannot retrieve authentication info" in text, text
 
 
+def test_a_token_whose_parameters_cannot_be_read_is_not_used_with_defaults(provider, fleet):
+    user = enrol(provider)
+    provider.modify(f"dn: {user.token_dn}\nchangetype: modify\nreplace: oathTOTPParams\n"
+                    f"oathTOTPParams: cn=gone,{slapd.PARAMS}\n")
+    ok, asked, text = login(fleet["service"], user.name, user.totp())
+    assert not ok and not asked and "cannot retrieve authentication info" in text, text
+    assert "parameter entry cannot be read" in text
+
+
 def test_clear_text_configuration_is_refused(provider, fleet, module_path):
     config = fleet["dir"] / "clear.conf"
     write_config(config, [provider], provider.tls["ca"])
