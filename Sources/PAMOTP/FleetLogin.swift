@@ -135,6 +135,16 @@ struct FleetLogin {
         return .unusable("\(ASCII.printable(entry.dn, limit: 200)): \(error.description)")
       }
     }
+    // The secrets are in the tokens now (SensitiveBytes, cleared when
+    // released); the search's copies go.
+    for entry in tokenEntries.indices {
+      for attribute in tokenEntries[entry].attributes.indices
+      where FleetConfiguration.lowercased(tokenEntries[entry].attributes[attribute].name) == Array("oathsecret".utf8) {
+        for value in tokenEntries[entry].attributes[attribute].values.indices {
+          SensitiveBytes.wipe(&tokenEntries[entry].attributes[attribute].values[value])
+        }
+      }
+    }
     return .tokens(tokens)
   }
 
