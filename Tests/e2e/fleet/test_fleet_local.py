@@ -70,3 +70,27 @@ def test_local_copy_carries_logins_through_an_outage_and_is_pushed_back(provider
     ok, asked, text = login(host_b, user.name, later)
     assert asked and not ok
     assert "already used" in text
+
+
+def test_hotp_counter_claimed_locally_is_pushed_back(provider, hosts, users):
+    account = users.create(prefix="flh")
+    user = enrol(provider, kind="hotp", name=account.pw_name)
+    (host_a, _), (host_b, _) = hosts["a"], hosts["b"]
+    ok, _, text = login(host_a, user.name, user.hotp(0))
+    assert ok, text
+    provider.stop()
+    try:
+        ok, _, text = login(host_a, user.name, user.hotp(1))
+        assert ok, text
+    finally:
+        provider.start()
+    assert provider.attribute(user.token_dn, "oathHOTPCounter") == "1"
+    window = {user.hotp(counter) for counter in (2, 3, 4)}
+    wrong = next(code for code in ("000000", "111111", "222222", "333333") if code not in window)
+    ok, _, _ = login(host_a, user.name, wrong)
+    assert not ok
+    assert provider.attribute(user.token_dn, "oathHOTPCounter") == "2"
+    ok, asked, _ = login(host_b, user.name, user.hotp(1))
+    assert asked and not ok
+    ok, _, text = login(host_b, user.name, user.hotp(2))
+    assert ok, text
