@@ -244,5 +244,6 @@ def test_without_the_assertion_several_hosts_win(provider):
 
     unguarded = [round_of(False, 1000 + index) for index in range(5)]
     guarded = [round_of(True, 2000 + index) for index in range(5)]
+    print(f"winners per round, read-then-replace: {unguarded}; with the assertion: {guarded}")
     assert max(unguarded) > 1, unguarded
     assert guarded == [1] * 5, guarded
