@@ -57,6 +57,9 @@ let package = Package(
     // C libraries, each behind a tiny header of shims (see each header).
     // libc shims; a C target because a few calls need _GNU_SOURCE (shims.c).
     .target(name: "CShims", path: "Sources/CShims"),
+    // The fleet store's LDAP calls; libldap is dlopen'ed on first use, so
+    // neither the module nor otpctl links it (see its header).
+    .target(name: "CFleetLDAP", path: "Sources/CFleetLDAP"),
     .systemLibrary(name: "CCrypto", path: "Sources/CCrypto"),
     .systemLibrary(name: "CPAM", path: "Sources/CPAM"),
     .systemLibrary(name: "CQRencode", path: "Sources/CQRencode"),
@@ -69,15 +72,16 @@ let package = Package(
 
     // Pure logic: no I/O, no clock, no Foundation.
     .target(name: "OTPCore", dependencies: ["CCrypto"]),
-    // Files: safe open, checks, locking, atomic replace, identities.
-    .target(name: "OTPStore", dependencies: ["OTPCore", "CShims"]),
+    // Files: safe open, checks, locking, atomic replace, identities; and
+    // the fleet's directory (FleetDirectory.swift, through CFleetLDAP).
+    .target(name: "OTPStore", dependencies: ["OTPCore", "CShims", "CFleetLDAP"]),
     // Runs the administrator's delivery program: process handling, apart
     // from the file rules.
     .target(name: "OTPDelivery", dependencies: ["OTPCore", "OTPStore", "CShims"]),
     // The PAM module (Embedded Swift; see above).
     .target(
       name: "PAMOTP",
-      dependencies: ["CCrypto", "CShims", "CPAM"],
+      dependencies: ["CCrypto", "CShims", "CPAM", "CFleetLDAP"],
       exclude: ["exports.map"],
       swiftSettings: embedded,
       linkerSettings: [

@@ -320,6 +320,8 @@ public enum Conclusion: Equatable {
   case clockBeforeEpoch
   /// `enroll=first-login`: how setting up a secret at this login ended.
   case enrolment(FirstLoginEnrolment.End)
+  /// `ldap=`: no server of the fleet's directory answered in time.
+  case directoryUnavailable
 
   public var isSuccess: Bool {
     switch self {

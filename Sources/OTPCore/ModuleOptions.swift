@@ -45,6 +45,13 @@ public struct ModuleOptions: Sendable {
   public var notifyTimeout: Int64 = 15
   /// `enroll=first-login` and its `enroll_*` limits (FirstLoginOptions.swift).
   public var firstLogin = FirstLoginOptions()
+  /// `ldap=`: the fleet's directory configuration (FleetConfiguration);
+  /// tokens and their state then live there, not in a secret file.
+  public var ldapConfiguration: [UInt8]? = nil
+  /// `fleet_unavailable=local`: with the directory unreachable, verify
+  /// against the local copy (the `secret=` file the fleet login keeps)
+  /// instead of ending in PAM_AUTHINFO_UNAVAIL (`deny`, the default).
+  public var fleetUnavailableLocal = false
 
   public init() {}
 
@@ -140,6 +147,21 @@ public struct ModuleOptions: Sendable {
     ("notify", { options, value in
       guard let value, value.first == UInt8(ascii: "/"), !value.contains(0) else { return false }
       options.notifyCommand = value
+      return true
+    }),
+    ("ldap", { options, value in
+      guard let value, value.first == UInt8(ascii: "/"), !value.contains(0) else { return false }
+      options.ldapConfiguration = value
+      return true
+    }),
+    ("fleet_unavailable", { options, value in
+      if value == Array("deny".utf8) {
+        options.fleetUnavailableLocal = false
+      } else if value == Array("local".utf8) {
+        options.fleetUnavailableLocal = true
+      } else {
+        return false
+      }
       return true
     }),
     ("notify_timeout", seconds(in: 1...300) { $0.notifyTimeout = $1 }),

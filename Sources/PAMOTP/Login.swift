@@ -49,13 +49,29 @@ struct Login {
       return outcome
     }
     let found: SecretLookup.Found
-    switch SecretLookup(options: options, user: user).find() {
-    case .found(let result): found = result
-    case .badConfiguration(let reason): return logged(.badConfiguration(reason: reason), pam, user)
+    var fleet: FleetLogin? = nil
+    if let path = options.ldapConfiguration {
+      // The fleet store: tokens and state in the directory (FleetLogin).
+      switch FleetLogin.start(pam, options: options, path: path, user: user) {
+      case .fleet(let opened, let standing):
+        fleet = opened
+        found = .without(standing)
+      case .local(let result): found = result
+      case .end(let outcome): return logged(outcome, pam, user)
+      }
+    } else {
+      switch SecretLookup(options: options, user: user).find() {
+      case .found(let result): found = result
+      case .badConfiguration(let reason): return logged(.badConfiguration(reason: reason), pam, user)
+      }
     }
     var login = Login(pam: pam, options: options, user: user, found: found)
+    login.fleet = fleet
     return logged(login.authenticate(), pam, user)
   }
+
+  /// `ldap=`: the directory that holds the tokens instead of a file.
+  private var fleet: FleetLogin? = nil
 
   private init(pam: PAMHandle, options: ModuleOptions, user: [UInt8], found: SecretLookup.Found) {
     self.pam = pam
@@ -150,6 +166,21 @@ struct Login {
   ) -> LoginPolicy.Next {
     if let fixedEnd = conversation.fixedEnd {
       return policy.concludeWithoutJudging(fixedEnd, fromEarlierPassword: fromEarlierPassword)
+    }
+    if var fleet {
+      let copy = FleetLocalCopy(options: options, user: user)
+      let judged = fleet.judge(readings, policy: policy, commit: !options.decoy, localCopy: copy.read())
+      self.fleet = fleet
+      switch judged {
+      case .judged(let judgement):
+        if case .verdict(_, _, _, _, let now, _, _) = judgement { decidedAt = now }
+        if let (token, claim) = fleet.accepted { copy.save(token, claim, pam: pam) }
+        return policy.conclude(judgement, write: .saved, fromEarlierPassword: fromEarlierPassword)
+      case .notEnrolled: return .finish(.notEnrolled(ignored: false), notices: [])
+      case .unusable(let reason), .unavailableBecause(let reason):
+        pam.log(LOG_ERR, "\(LogFields.context(pam, user: user)) directory: \(reason)")
+        return .finish(.directoryUnavailable, notices: [])
+      }
     }
     guard let store = found.store else { return .finish(.unusableSecret, notices: []) }
     let policy = self.policy

@@ -19,7 +19,7 @@ enum Outcome {
       case .accepted, .withinGracePeriod: PAM_SUCCESS
       case .refused, .unknownUser, .invalidUserName, .notEnrolled(ignored: false): PAM_AUTH_ERR
       case .notEnrolled(ignored: true): PAM_IGNORE
-      case .unusableSecret, .stateNotSaved, .clockBeforeEpoch: PAM_AUTHINFO_UNAVAIL
+      case .unusableSecret, .stateNotSaved, .clockBeforeEpoch, .directoryUnavailable: PAM_AUTHINFO_UNAVAIL
       case .enrolment(.saved): PAM_SUCCESS
       case .enrolment(.notConfirmed), .enrolment(.enrolledElsewhere): PAM_AUTH_ERR
       case .enrolment(.notSaved): PAM_AUTHINFO_UNAVAIL
@@ -72,6 +72,7 @@ enum Outcome {
     case .enrolment(.notConfirmed): return ("refused", "enrolment not confirmed", "")
     case .enrolment(.enrolledElsewhere): return ("refused", "enrolled by another login", "")
     case .enrolment(.notSaved): return ("error", "enrolment not saved" + detail, "")
+    case .directoryUnavailable: return ("error", "directory unavailable", "")
     }
   }
 
@@ -81,7 +82,7 @@ enum Outcome {
       switch conclusion {
       case .accepted, .withinGracePeriod, .notEnrolled(ignored: true): LOG_INFO
       case .refused, .notEnrolled, .unknownUser, .invalidUserName: LOG_NOTICE
-      case .unusableSecret, .stateNotSaved, .clockBeforeEpoch: LOG_ERR
+      case .unusableSecret, .stateNotSaved, .clockBeforeEpoch, .directoryUnavailable: LOG_ERR
       case .enrolment(.saved): LOG_INFO
       case .enrolment(.notConfirmed), .enrolment(.enrolledElsewhere): LOG_NOTICE
       case .enrolment(.notSaved): LOG_ERR

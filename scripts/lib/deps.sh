@@ -2,7 +2,9 @@
 # Sourced by the scripts; installs only what is missing, so a second run is
 # quick and a fresh machine (or CI) gets everything.
 
-PAM_OTP_BUILD_PACKAGES=(libpam0g-dev libssl-dev libqrencode-dev libpng-dev libxml2-dev)
+# libldap-dev: only the header of the fleet store's shim (the module dlopens
+# libldap at run time, and only where ldap= is configured).
+PAM_OTP_BUILD_PACKAGES=(libpam0g-dev libssl-dev libqrencode-dev libpng-dev libxml2-dev libldap-dev)
 # Laying out the installed files (scripts/install, scripts/package): strip,
 # chrpath, the man page generator.
 PAM_OTP_INSTALL_PACKAGES=(binutils chrpath python3 gzip)
@@ -20,6 +22,8 @@ PAM_OTP_TEST_PACKAGES=(
   oathtool libpam-google-authenticator libpam-oath
   openssh-server openssh-client sudo zbar-tools
   python3-aiosmtpd msmtp curl libclang-rt-14-dev faketime
+  # The fleet tests run their own slapd servers from temporary directories.
+  slapd ldap-utils
 )
 
 pam_otp_install() {

@@ -35,7 +35,7 @@ pam_otp_lay_out() {
   install -d -m 0755 "$security" "$root/usr/bin" "$root/usr/libexec/pam_otp" \
     "$root/usr/share/man/man1" "$root/usr/share/man/man8" \
     "$root/usr/share/bash-completion/completions" "$root/usr/share/zsh/vendor-completions" \
-    "$root/usr/share/fish/vendor_completions.d" "$doc/examples/sshd_config.d"
+    "$root/usr/share/fish/vendor_completions.d" "$doc/examples/sshd_config.d" "$doc/examples/fleet"
 
   pam_otp_install_binary 0644 "$bin/libpam_otp.so" "$security/pam_otp.so"
   pam_otp_install_binary 0755 "$bin/otpctl" "$root/usr/bin/otpctl"
@@ -63,6 +63,9 @@ pam_otp_lay_out() {
   # The recipes for Debian's stacks and sshd, and the README.
   install -m 0644 pam.d/password-then-code pam.d/key-then-code "$doc/examples/"
   install -m 0644 pam.d/sshd_config.d/*.conf "$doc/examples/sshd_config.d/"
+  # The fleet store (ldap=): schema load, access rules, the module's file.
+  install -m 0644 scripts/fleet/acl.conf scripts/fleet/acl.ldif scripts/fleet/schema.ldif \
+    scripts/fleet/ldap.conf.example "$doc/examples/fleet/"
   gzip -9n < README.md > "$doc/README.md.gz"
   chmod 0644 "$doc/README.md.gz"
 }

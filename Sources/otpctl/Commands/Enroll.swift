@@ -17,6 +17,7 @@ struct Enroll: ParsableCommand {
       """)
 
   @OptionGroup var target: TargetOptions
+  @OptionGroup var fleet: FleetOption
 
   @Flag(exclusivity: .exclusive, help: "Time-based (TOTP, the default) or counter-based (HOTP) codes.")
   var mode: Mode = .totp
@@ -135,6 +136,9 @@ struct Enroll: ParsableCommand {
 
   func run() throws {
     try reportingErrors(json: json) {
+      if let path = fleet.file {
+        return try FleetCommands.enroll(path, user: target.user, settings: settings, issuer: issuer, label: label)
+      }
       let target = try Target.resolve(self.target)
       try checkNothingToOverwrite(target)
       try checkCanWrite(target)

@@ -13,12 +13,18 @@ struct Revoke: ParsableCommand {
       """)
 
   @OptionGroup var named: NamedUserOptions
+  @OptionGroup var fleet: FleetOption
 
   @Flag(help: "Do not ask: delete at once (for scripts).")
   var yes = false
 
   func run() throws {
     try reportingErrors {
+      if let path = fleet.file {
+        guard yes || (Terminal.stdinIsTerminal && Terminal.confirm("Delete \(named.user)'s tokens in the directory?"))
+        else { throw CLIError(.usage, "give --yes to revoke \(named.user)'s tokens without asking") }
+        return try FleetCommands.revoke(path, user: named.user)
+      }
       let target = try named.resolve()
       try checkEnrolled(target)
       if !yes {

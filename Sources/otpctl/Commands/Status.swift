@@ -17,6 +17,7 @@ struct Status: ParsableCommand {
       """)
 
   @OptionGroup var target: TargetOptions
+  @OptionGroup var fleet: FleetOption
 
   @Flag(help: "Print JSON: one object (with --all, {secret_dir, time, users}). Errors are JSON too.")
   var json = false
@@ -66,6 +67,7 @@ struct Status: ParsableCommand {
 
   func run() throws {
     try reportingErrors(json: json) {
+      if let path = fleet.file { return try FleetCommands.status(path, user: target.user) }
       if all { return try listStore() }
       let target = try Target.resolve(target)
       let file = try target.readSecretFile()

@@ -7,9 +7,11 @@ struct Unlock: ParsableCommand {
     abstract: "Clear a user's wrong-code count and recent attempts, ending any back-off.")
 
   @OptionGroup var named: NamedUserOptions
+  @OptionGroup var fleet: FleetOption
 
   func run() throws {
     try reportingErrors {
+      if let path = fleet.file { return try FleetCommands.unlock(path, user: named.user) }
       let target = try named.resolve()
       let now = System.now
       let update: SecretFileStore.Update<Cleared>

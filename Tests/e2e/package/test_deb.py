@@ -25,6 +25,9 @@ SHIPPED = {
     "/usr/share/doc/pam-otp/examples/key-then-code",
     "/usr/share/doc/pam-otp/examples/sshd_config.d/password-then-code.conf",
     "/usr/share/doc/pam-otp/examples/sshd_config.d/key-then-code.conf",
+    "/usr/share/doc/pam-otp/examples/fleet/acl.conf",
+    "/usr/share/doc/pam-otp/examples/fleet/schema.ldif",
+    "/usr/share/doc/pam-otp/examples/fleet/ldap.conf.example",
 }
 
 
