@@ -43,9 +43,12 @@ enum AtomicFile {
       throw failure(path, operation, code)
     }
     var existing = stat()
-    if fstatat(directory, name, &existing, AT_SYMLINK_NOFOLLOW) == 0, (existing.st_mode & S_IFMT) == S_IFLNK {
+    if fstatat(directory, name, &existing, AT_SYMLINK_NOFOLLOW) == 0, (existing.st_mode & S_IFMT) != S_IFREG {
       unlinkat(directory, temporary, 0)
-      throw CLIError(.ioError, "\(path): is a symbolic link; not writing through it")
+      // A rename would put a file in the place of a device, a FIFO or a
+      // directory: `--output /dev/null` must not turn /dev/null into a file.
+      let what = (existing.st_mode & S_IFMT) == S_IFLNK ? "a symbolic link" : "not a regular file"
+      throw CLIError(.ioError, "\(path): is \(what); not replacing it")
     }
     guard renameat(directory, temporary, directory, name) == 0 else {
       let code = errno

@@ -135,3 +135,19 @@ def test_qr_png_does_not_follow_a_symlink(enroll, otpctl, scratch_dir):
     link.symlink_to(victim)
     assert_fails(otpctl("qr", enrolled.name, "--png", link), EXIT_IO, str(link))
     assert victim.read_text() == "precious\n"
+
+
+def test_qr_png_does_not_replace_a_device_or_a_fifo(enroll, otpctl, scratch_dir):
+    # A rename over /dev/null would leave a regular file there for every
+    # program of the host: anything that is not a regular file stays.
+    enrolled = enroll()
+    fifo = scratch_dir / "fifo"
+    os.mkfifo(fifo)
+    device = scratch_dir / "null"
+    os.mknod(device, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+    for target in (fifo, device):
+        before = os.lstat(target)
+        assert_fails(otpctl("qr", enrolled.name, "--png", target), EXIT_IO, "not a regular file")
+        after = os.lstat(target)
+        assert (after.st_ino, stat.S_IFMT(after.st_mode)) == (before.st_ino, stat.S_IFMT(before.st_mode))
+    assert sorted(path.name for path in scratch_dir.iterdir() if path.name.startswith(".otpctl-")) == []
