@@ -37,6 +37,8 @@ struct ImportOptions: ParsableArguments {
     name: .customLong("secret-dir"),
     help: ArgumentHelp("The store to write (default /var/lib/pam_otp).", valueName: "dir"))
   var secretDirectory: String?
+
+  @OptionGroup var fleet: FleetOption
 }
 
 extension ImportOptions {
@@ -44,6 +46,20 @@ extension ImportOptions {
   /// plan or the outcome user by user. `afterwards` runs only after every
   /// user was written.
   func run(_ tokens: [ImportedToken], afterwards: (ImportPlan) throws(CLIError) -> Void = { _ throws(CLIError) in }) throws(CLIError) {
+    if let path = fleet.file {
+      if replace { throw CLIError(.usage, "--replace is for the file store; with --ldap, remove the user's tokens first (token remove --ldap)") }
+      if secretDirectory != nil { throw CLIError(.usage, "--ldap and --secret-dir exclude each other") }
+      let users = try FleetImport.run(tokens, path: path, dryRun: dryRun)
+      guard !dryRun else { return }
+      // What runs afterwards (removing GA home files) sees the users whose
+      // tokens are all in the directory now.
+      let entries = users.map { name in
+        ImportPlan.Entry(
+          userName: name, user: UserDatabase.lookup(name: Array(name.utf8)), tokens: tokens.filter { $0.user == name },
+          path: "", action: .unchanged)
+      }
+      return try afterwards(ImportPlan(directory: "", entries: entries))
+    }
     let directory = try StoreListing.directoryPath(secretDirectory)
     if secretDirectory == nil && !dryRun { try DefaultDirectory.ensure() }
     let plan = ImportPlan.make(tokens, directory: directory, replace: replace)
