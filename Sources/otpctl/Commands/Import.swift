@@ -21,6 +21,12 @@ struct Import: ParsableCommand {
       One refused user stops the import before anything is written; a write
       that fails puts back the users written before it. A second run changes
       nothing.
+
+      With --ldap FILE the tokens become token entries in the fleet's directory
+      (the user must be in it): a token whose secret one of the user's entries
+      holds is not added again; the next HOTP counter and the last TOTP step
+      used are kept; a GA file's scratch codes are not (the directory keeps
+      none). A user's entries are created all or none.
       """,
     subcommands: [ImportGA.self, ImportOATH.self, ImportPSKC.self])
 }

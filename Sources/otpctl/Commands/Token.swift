@@ -12,6 +12,10 @@ struct Token: ParsableCommand {
       secret, settings and used codes; the rate limit, the back-off and the
       scratch codes belong to the user. The first token is kept in GA's file
       layout (GA's module reads only that one); the others are lines GA ignores.
+
+      With --ldap FILE they act on the user's token entries in the fleet's
+      directory: a token's name is its entry's oathTokenIdentifier (an entry
+      without one goes by its RDN's value); a rename keeps the entry's DN.
       """,
     subcommands: [TokenAdd.self, TokenList.self, TokenRemove.self, TokenRename.self])
 }

@@ -65,7 +65,9 @@ def uri_of(output):
     return re.search(r"otpauth://\S+", output).group(0)
 
 
-def test_token_add_list_rename_remove(provider, admin_config, hosts, otpctl, syslog):
+def test_token_add_list_rename_remove(provider, admin_config, hosts, otpctl, syslog, monkeypatch):
+    # pam_wrapper hands the module's log lines to syslog(3), so to the sink.
+    monkeypatch.setenv("PAM_WRAPPER_USE_SYSLOG", "1")
     name = "tok-carol"
     person(provider, name)
     assert otpctl("enroll", "--ldap", admin_config, name).returncode == 0
