@@ -156,7 +156,7 @@ struct FleetAdmin {
     guard !found.isEmpty else { throw CLIError(.notEnrolled, "\(user): no token in the directory") }
     var lines = ["\(user): \(found.count) token\(found.count == 1 ? "" : "s") in the directory (\(Self.text(owner)))"]
     for (index, entry) in found.enumerated() {
-      var parts = [Self.text(entry.dn)]
+      var parts = ["\(Self.name(of: entry)): \(Self.text(entry.dn))"]
       if entry.hasObjectClass("oathHOTPToken") {
         parts.append("HOTP, next counter \(entry.integer("oathHOTPCounter") ?? 0)")
       } else {

@@ -26,6 +26,9 @@ enum FleetImport {
     var additions: [(token: ImportedToken, spec: FleetTokenSpec)] = []
     var present: [ImportedToken] = []
     var refusal: String? = nil
+    /// A refusal because of what the user holds already (as the file
+    /// store's conflicts: exit 73), not because of bad input.
+    var isConflict = false
     var notes: [String] = []
   }
 
@@ -44,7 +47,10 @@ enum FleetImport {
     if dryRun || refused {
       if dryRun { print("Dry run: nothing is written.") }
       for plan in plans { for line in lines(plan, done: nil) { print(line) } }
-      if refused { throw CLIError(.dataError, "refused for the users above; nothing was written") }
+      if refused {
+        let conflictsOnly = plans.allSatisfy { $0.refusal == nil || $0.isConflict }
+        throw CLIError(conflictsOnly ? .exists : .dataError, "refused for the users above; nothing was written")
+      }
       return order
     }
     var done: [String] = []
@@ -105,6 +111,7 @@ enum FleetImport {
       let name: String
       if let given = token.name {
         guard !names.contains(where: { OTPToken.sameName($0, given) }) else {
+          plan.isConflict = true
           plan.refusal =
             "the user has a token named \(given) with another secret (\(token.source)); "
             + "choose another NAME or rename theirs (otpctl token rename --ldap)"
@@ -116,6 +123,7 @@ enum FleetImport {
       } else {
         guard let free = token.nameCandidates().first(where: { candidate in !names.contains { OTPToken.sameName($0, candidate) } })
         else {
+          plan.isConflict = true
           plan.refusal = "no free name for the token (\(token.source)); give it a NAME"
           return plan
         }
@@ -124,6 +132,7 @@ enum FleetImport {
       do throws(ImportPlan.Refusal) {
         additions[index] = try spec(token, name: name)
       } catch {
+        plan.isConflict = error.reason == .conflict
         plan.refusal = error.message
         return plan
       }
@@ -132,6 +141,7 @@ enum FleetImport {
     }
     plan.additions = tokens.indices.compactMap { index in additions[index].map { (tokens[index], $0) } }
     if existing.count + plan.additions.count > OTPToken.maximumCount {
+      plan.isConflict = true
       plan.refusal = "the user would hold more than \(OTPToken.maximumCount) tokens"
     }
     return plan

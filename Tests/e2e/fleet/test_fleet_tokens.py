@@ -5,6 +5,7 @@ through the real libpam with ldap= (the hosts' own bind).
 A token's name is its entry's oathTokenIdentifier; its DN (cn=USER-N)
 never changes, so a rename is one modify."""
 
+import os
 import re
 import time
 import urllib.parse
@@ -182,3 +183,31 @@ def test_import_refuses_a_user_the_directory_does_not_know_and_writes_nothing(pr
     assert imported.returncode == 0, imported.stdout + imported.stderr
     (attributes,) = owned(provider, known).values()
     assert "oathHOTPCounter: 6" in attributes, attributes
+
+
+def test_import_ga_keeps_the_used_step_and_says_the_scratch_codes_stay_behind(provider, admin_config, hosts, otpctl,
+                                                                              users):
+    account = users.create("tokga")
+    name = account.pw_name
+    person(provider, name)
+    secret = pyotp.random_base32(32)
+    now = time.time()
+    home_file = Path(account.pw_dir) / ".google_authenticator"
+    # As GA writes it after a login: the step of the code it accepted.
+    home_file.write_text(f'{secret}\n" RATE_LIMIT 3 30\n" WINDOW_SIZE 3\n" DISALLOW_REUSE {int(now) // 30}\n'
+                         '" TOTP_AUTH\n12345678\n')
+    os.chown(home_file, account.pw_uid, account.pw_gid)
+    home_file.chmod(0o400)
+    imported = otpctl("import", "ga", name, "--ldap", admin_config)
+    assert imported.returncode == 0, imported.stdout + imported.stderr
+    assert "scratch codes" in imported.stdout and secret not in imported.stdout
+    (attributes,) = owned(provider, name).values()
+    assert f"oathTOTPLastTimeStep: {int(now) // 30}" in attributes, attributes
+    # The code GA accepted stays refused across the fleet; the next one logs in.
+    ok, asked, _ = login(hosts, name, pyotp.TOTP(secret).at(int(now)))
+    assert asked and not ok
+    ok, _, text = login(hosts, name, pyotp.TOTP(secret).at(int(now) + 30))
+    assert ok, text
+    assert home_file.exists()  # left alone without --remove-home-file
+    again = otpctl("import", "ga", name, "--ldap", admin_config)
+    assert again.returncode == 0 and "unchanged" in again.stdout and len(owned(provider, name)) == 1
