@@ -122,7 +122,8 @@ extension FleetAdmin {
   }
 
   /// Renames a token: its `oathTokenIdentifier` changes, its DN does not
-  /// (the hosts' local copies and pending claims name it by DN).
+  /// (one modify; a modrdn would change the order of the user's tokens,
+  /// and the first one keeps the user's wrong-code count).
   mutating func rename(user: String, old: String, new: String) throws(CLIError) -> String {
     let (entry, all) = try token(named: old, of: user)
     if all.contains(where: { OTPToken.sameName(Self.name(of: $0), new) }) {
