@@ -211,3 +211,23 @@ def test_import_ga_keeps_the_used_step_and_says_the_scratch_codes_stay_behind(pr
     assert home_file.exists()  # left alone without --remove-home-file
     again = otpctl("import", "ga", name, "--ldap", admin_config)
     assert again.returncode == 0 and "unchanged" in again.stdout and len(owned(provider, name)) == 1
+
+
+def test_import_puts_a_users_entries_back_when_one_cannot_be_created(provider, admin_config, otpctl, tmp_path):
+    """Every RDN the second token could take is occupied (by entries that
+    are no one's tokens): its add fails, and the first token's entry, made
+    already, is deleted again."""
+    name = "tok-gina"
+    person(provider, name)
+    blockers = [f"cn={name}-{number},{slapd.TOKENS}" for number in range(2, 40)]
+    provider.add("\n".join(f"dn: {dn}\nobjectClass: device\ncn: {dn[3:dn.index(',')]}\n" for dn in blockers))
+    users = tmp_path / "users.oath"
+    users.write_text(f"HOTP {name} - 3132333435363738393031323334353637383930\n"
+                     f"HOTP {name} - 3132333435363738393031323334353637383931\n")
+    failed = otpctl("import", "oath", users, "--ldap", admin_config)
+    assert failed.returncode == 74 and "deleted again" in failed.stderr, failed.stdout + failed.stderr
+    assert owned(provider, name) == {}
+    # The negative control: room made, the same import creates both.
+    provider.ldap("ldapdelete", *blockers)
+    imported = otpctl("import", "oath", users, "--ldap", admin_config)
+    assert imported.returncode == 0 and len(owned(provider, name)) == 2, imported.stdout + imported.stderr
