@@ -67,6 +67,8 @@ public struct FleetPolicy {
     var verdict: Verdict = .refused(.malformedAnswer)
     var codeLength = first.file.effectiveDigits
     var writes = Writes()
+    // Named for users with several tokens, as in the file store.
+    var matchedName: [UInt8]? = nil
     for (index, token) in tokens.enumerated() {
       var state = FleetState(token: token)
       // Every token sees the user's failures (the back-off is the user's).
@@ -80,6 +82,7 @@ public struct FleetPolicy {
       if judged.isAccepted, state.claim != nil {
         verdict = judged
         codeLength = token.file.effectiveDigits
+        matchedName = tokens.count > 1 ? token.name : nil
         writes.claim = state.claim.map { (index, $0) }
         writes.clearFailures = earlierFailures > 0 || first.failureCount > 0
         break
@@ -99,7 +102,9 @@ public struct FleetPolicy {
     default: break
     }
     return (
-      .verdict(verdict, codeLength: codeLength, earlierFailures: earlierFailures, backoffUntil: backoffUntil, at: now),
+      .verdict(
+        verdict, codeLength: codeLength, earlierFailures: earlierFailures, backoffUntil: backoffUntil, at: now,
+        token: matchedName),
       writes
     )
   }

@@ -42,6 +42,8 @@ public struct DirectoryEntry: Sendable {
 ///   success, for the back-off shared by every host.
 public struct FleetToken {
   public var dn: [UInt8]
+  /// What the log calls it: `oathTokenIdentifier`, or its RDN's value.
+  public var name: [UInt8]
   public var file: SecretFile
   public var lastStep: Int64?
   public var failureCount: Int64
@@ -113,10 +115,37 @@ public struct FleetToken {
         count: Int(min(count, Int64(FailureCount.countRange.upperBound))), last: lastFailure ?? 0)
     }
     self.dn = entry.dn
+    self.name = entry.value("oathTokenIdentifier") ?? Self.firstRDNValue(entry.dn)
     self.file = file
     self.lastStep = isTOTP ? entry.integer("oathTOTPLastTimeStep") : nil
     self.failureCount = max(failures ?? 0, 0)
     self.hasFailureCount = failures != nil
+  }
+}
+
+extension FleetToken {
+  /// The value of a DN's first RDN, unescaped (`cn=alice-1,ou=...` →
+  /// `alice-1`): the name of a token entry without `oathTokenIdentifier`.
+  public static func firstRDNValue(_ dn: [UInt8]) -> [UInt8] {
+    var value: [UInt8] = []
+    var inValue = false
+    var index = 0
+    while index < dn.count {
+      let byte = dn[index]
+      if byte == UInt8(ascii: "\\"), index + 1 < dn.count {
+        if inValue { value.append(dn[index + 1]) }
+        index += 2
+        continue
+      }
+      if byte == UInt8(ascii: ",") || byte == UInt8(ascii: "+") { break }
+      if byte == UInt8(ascii: "="), !inValue {
+        inValue = true
+      } else if inValue {
+        value.append(byte)
+      }
+      index += 1
+    }
+    return value
   }
 }
 

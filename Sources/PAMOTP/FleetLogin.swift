@@ -66,7 +66,7 @@ struct FleetLogin {
 
   static let tokenAttributes = [
     "objectClass", "oathSecret", "oathTOTPParams", "oathHOTPParams", "oathTOTPLastTimeStep", "oathHOTPCounter",
-    "oathFailureCount", "oathLastFailure",
+    "oathFailureCount", "oathLastFailure", "oathTokenIdentifier",
   ]
   static let paramAttributes = [
     "oathOTPLength", "oathHMACAlgorithm", "oathTOTPTimeStepPeriod", "oathTOTPTimeStepWindow", "oathHOTPLookAhead",

@@ -152,6 +152,54 @@ struct FleetPolicyTests {
   }
 }
 
+/// A fleet token's name: `oathTokenIdentifier`, else its RDN's value; the
+/// judgement names the matched token only when the user has several.
+struct FleetTokenNameTests {
+  let base = FleetPolicyTests()
+
+  func named(_ token: FleetToken, dn: String, identifier: String?) throws -> FleetToken {
+    var attributes: [(name: [UInt8], values: [[UInt8]])] = [
+      (Array("objectClass".utf8), [Array("device".utf8), Array("oathTOTPToken".utf8)]),
+      (Array("oathSecret".utf8), [FleetPolicyTests.secret]),
+    ]
+    if let identifier { attributes.append((Array("oathTokenIdentifier".utf8), [Array(identifier.utf8)])) }
+    return try FleetToken(entry: DirectoryEntry(dn: Array(dn.utf8), attributes: attributes), params: nil)
+  }
+
+  @Test func theIdentifierElseTheFirstRDNValue() throws {
+    let token = try base.token()
+    #expect(try named(token, dn: "cn=alice-2,ou=tokens", identifier: "phone").name == Array("phone".utf8))
+    #expect(try named(token, dn: "cn=alice-2,ou=tokens", identifier: nil).name == Array("alice-2".utf8))
+    #expect(FleetToken.firstRDNValue(Array(#"cn=a\,b+sn=c,ou=x"#.utf8)) == Array("a,b".utf8))
+    #expect(FleetToken.firstRDNValue(Array("ou=tokens".utf8)) == Array("tokens".utf8))
+  }
+
+  @Test func theMatchedTokenIsNamedOnlyAmongSeveral() throws {
+    let now: Int64 = 1_700_000_000
+    let phone = try named(base.token(), dn: "cn=a-1,ou=t", identifier: "phone")
+    let other = try FleetToken(
+      entry: DirectoryEntry(
+        dn: Array("cn=a-2,ou=t".utf8),
+        attributes: [
+          (Array("objectClass".utf8), [Array("oathTOTPToken".utf8)]),
+          (Array("oathSecret".utf8), [Array("abcdefghijabcdefghij".utf8)]),
+          (Array("oathTokenIdentifier".utf8), [Array("laptop".utf8)]),
+        ]), params: nil)
+    let (several, _) = base.policy.judge(AnswerReadings(code: base.code(at: now)), tokens: [other, phone], at: now)
+    guard case .verdict(.accepted, _, _, _, _, _, let token) = several else {
+      Issue.record("\(several)")
+      return
+    }
+    #expect(token == Array("phone".utf8))
+    let (single, _) = base.policy.judge(AnswerReadings(code: base.code(at: now)), tokens: [phone], at: now)
+    guard case .verdict(.accepted, _, _, _, _, _, let none) = single else {
+      Issue.record("\(single)")
+      return
+    }
+    #expect(none == nil)
+  }
+}
+
 struct FleetModuleOptionTests {
   @Test func ldapAndFleetUnavailable() throws {
     let options = try ModuleOptions.parse([

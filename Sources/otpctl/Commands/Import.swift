@@ -21,6 +21,12 @@ struct Import: ParsableCommand {
       One refused user stops the import before anything is written; a write
       that fails puts back the users written before it. A second run changes
       nothing.
+
+      With --ldap FILE the tokens become token entries in the fleet's directory
+      (the user must be in it): a token whose secret one of the user's entries
+      holds is not added again; the next HOTP counter and the last TOTP step
+      used are kept; a GA file's scratch codes are not (the directory keeps
+      none). A user's entries are created all or none.
       """,
     subcommands: [ImportGA.self, ImportOATH.self, ImportPSKC.self])
 }
@@ -37,6 +43,8 @@ struct ImportOptions: ParsableArguments {
     name: .customLong("secret-dir"),
     help: ArgumentHelp("The store to write (default /var/lib/pam_otp).", valueName: "dir"))
   var secretDirectory: String?
+
+  @OptionGroup var fleet: FleetOption
 }
 
 extension ImportOptions {
@@ -44,6 +52,20 @@ extension ImportOptions {
   /// plan or the outcome user by user. `afterwards` runs only after every
   /// user was written.
   func run(_ tokens: [ImportedToken], afterwards: (ImportPlan) throws(CLIError) -> Void = { _ throws(CLIError) in }) throws(CLIError) {
+    if let path = fleet.file {
+      if replace { throw CLIError(.usage, "--replace is for the file store; with --ldap, remove the user's tokens first (token remove --ldap)") }
+      if secretDirectory != nil { throw CLIError(.usage, "--ldap and --secret-dir exclude each other") }
+      let users = try FleetImport.run(tokens, path: path, dryRun: dryRun)
+      guard !dryRun else { return }
+      // What runs afterwards (removing GA home files) sees the users whose
+      // tokens are all in the directory now.
+      let entries = users.map { name in
+        ImportPlan.Entry(
+          userName: name, user: UserDatabase.lookup(name: Array(name.utf8)), tokens: tokens.filter { $0.user == name },
+          path: "", action: .unchanged)
+      }
+      return try afterwards(ImportPlan(directory: "", entries: entries))
+    }
     let directory = try StoreListing.directoryPath(secretDirectory)
     if secretDirectory == nil && !dryRun { try DefaultDirectory.ensure() }
     let plan = ImportPlan.make(tokens, directory: directory, replace: replace)

@@ -12,6 +12,10 @@ struct Token: ParsableCommand {
       secret, settings and used codes; the rate limit, the back-off and the
       scratch codes belong to the user. The first token is kept in GA's file
       layout (GA's module reads only that one); the others are lines GA ignores.
+
+      With --ldap FILE they act on the user's token entries in the fleet's
+      directory: a token's name is its entry's oathTokenIdentifier (an entry
+      without one goes by its RDN's value); a rename keeps the entry's DN.
       """,
     subcommands: [TokenAdd.self, TokenList.self, TokenRemove.self, TokenRename.self])
 }
@@ -64,6 +68,8 @@ struct TokenAdd: ParsableCommand {
   @Flag(help: "Print one JSON object {user, token, secret_file, uri, active} instead of text.")
   var json = false
 
+  @OptionGroup var fleet: FleetOption
+
   func validate() throws {
     guard OTPToken.isValidName(name) else {
       throw ValidationError("the token name must be 1 to 32 of a-z A-Z 0-9 . _ -, starting with a letter or digit")
@@ -95,6 +101,7 @@ struct TokenAdd: ParsableCommand {
 
   func run() throws {
     try reportingErrors(json: json) {
+      if let path = fleet.file { return try runInDirectory(path) }
       let target = try named.resolve()
       let token = try makeToken()
       let uri = Enrolment.uri(for: token, issuer: issuer ?? Enrolment.hostName, label: label ?? target.user.nameText).text
@@ -194,8 +201,15 @@ struct TokenList: ParsableCommand {
   @Flag(help: "Print one JSON object {user, secret_file, tokens: [...]}.")
   var json = false
 
+  @OptionGroup var fleet: FleetOption
+
   func run() throws {
     try reportingErrors(json: json) {
+      if let path = fleet.file {
+        guard target.secretFile == nil else { throw CLIError(.usage, "--ldap and --secret-file exclude each other") }
+        guard let user = target.user else { throw CLIError(.usage, "--ldap needs the user's name") }
+        return try FleetCommands.tokenList(path, user: user, json: json)
+      }
       let target = try Target.resolve(target)
       let file = try target.readSecretFile()
       if json {
@@ -225,11 +239,17 @@ struct TokenRemove: ParsableCommand {
   @Argument(help: "The token's name.")
   var name: String
 
-  @Flag(help: "Remove the last token too (deletes the secret file).")
+  @Flag(help: "Remove the last token too (deletes the secret file; with --ldap, the user's last token entry).")
   var force = false
+
+  @OptionGroup var fleet: FleetOption
 
   func run() throws {
     try reportingErrors {
+      if let path = fleet.file {
+        guard named.secretFile == nil else { throw CLIError(.usage, "--ldap and --secret-file exclude each other") }
+        return try FleetCommands.tokenRemove(path, user: named.user, name: name, force: force)
+      }
       let target = try named.resolve()
       var last = false
       try target.change { file throws(CLIError) in
@@ -268,8 +288,17 @@ struct TokenRename: ParsableCommand {
   @Argument(help: "Its new name (a-z A-Z 0-9 . _ -, at most 32).")
   var new: String
 
+  @OptionGroup var fleet: FleetOption
+
   func run() throws {
     try reportingErrors {
+      if let path = fleet.file {
+        guard named.secretFile == nil else { throw CLIError(.usage, "--ldap and --secret-file exclude each other") }
+        guard OTPToken.isValidName(new) else {
+          throw CLIError(.usage, "the token name must be 1 to 32 of a-z A-Z 0-9 . _ -, starting with a letter or digit")
+        }
+        return try FleetCommands.tokenRename(path, user: named.user, old: old, new: new)
+      }
       let target = try named.resolve()
       try target.change { file throws(CLIError) in
         do throws(SecretFile.TokenError) { try file.renameToken(old, to: new) } catch {

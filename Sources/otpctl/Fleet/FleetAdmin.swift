@@ -8,7 +8,8 @@ import OTPStore
 /// module's `ldap=` file and the same rules (root's, no access for others).
 ///
 /// Token entries are created under `tokenbase` as `cn=USER-N` with
-/// `owner: <the user's DN>`; their parameters in shared entries there
+/// `owner: <the user's DN>` and the token's name in `oathTokenIdentifier`
+/// (so a rename changes no DN); their parameters in shared entries there
 /// (`cn=pam-otp-totp-6-sha1-30-1`).
 struct FleetAdmin {
   var directory: FleetDirectory
@@ -66,8 +67,9 @@ struct FleetAdmin {
     return entry.dn
   }
 
-  /// The user's token entries, in DN order, without their secrets.
-  mutating func tokens(of dn: [UInt8]) throws(CLIError) -> [DirectoryEntry] {
+  /// The user's token entries, in DN order; their secrets only when asked
+  /// (an import compares them).
+  mutating func tokens(of dn: [UInt8], withSecrets: Bool = false) throws(CLIError) -> [DirectoryEntry] {
     let filter =
       Array("(&(owner=".utf8) + FleetConfiguration.escapeFilterValue(dn)
       + Array(")(|(objectClass=oathTOTPToken)(objectClass=oathHOTPToken)))".utf8)
@@ -79,8 +81,8 @@ struct FleetAdmin {
         base: base, subtree: true, filter: filter,
         attributes: [
           "objectClass", "oathTOTPParams", "oathHOTPParams", "oathTOTPLastTimeStep", "oathHOTPCounter",
-          "oathFailureCount", "oathLastFailure", "oathLastLogin",
-        ], limit: limit, sizeLimit: 100)
+          "oathFailureCount", "oathLastFailure", "oathLastLogin", "oathTokenIdentifier",
+        ] + (withSecrets ? ["oathSecret"] : []), limit: limit, sizeLimit: 100)
       found = entries
       return code
     }
@@ -101,77 +103,16 @@ struct FleetAdmin {
     return escaped
   }
 
-  /// Creates the token entry (and its shared parameter entry if missing).
+  /// Creates the token entry of `enroll --ldap`: named `default` when the
+  /// user has no token of that name, unnamed (shown by its RDN) otherwise.
   mutating func enroll(user: String, file: SecretFile) throws(CLIError) -> String {
     let owner = try userDN(user)
     let existing = try tokens(of: owner)
-    let base = Self.text(configuration.tokenSearchBase)
-    let isHOTP: Bool
-    var nextCounter: UInt64 = 0
-    switch file.mode {
-    case .hotp(let counter):
-      isHOTP = true
-      nextCounter = counter
-    case .totp: isHOTP = false
-    case .scratchCodesOnly: throw CLIError(.usage, "--ldap enrols app tokens only")
-    }
-    let algorithm = file.effectiveAlgorithm
-    let oid =
-      switch algorithm {
-      case .sha1: "1.2.840.113549.2.7"
-      case .sha256: "1.2.840.113549.2.9"
-      case .sha512: "1.2.840.113549.2.11"
-      }
-    let tolerance = (file.effectiveWindowSize - 1) / 2
-    let paramsName =
-      isHOTP
-      ? "pam-otp-hotp-\(file.effectiveDigits)-\(algorithm.name.lowercased())-\(file.effectiveWindowSize - 1)"
-      : "pam-otp-totp-\(file.effectiveDigits)-\(algorithm.name.lowercased())-\(file.effectiveStepSize)-\(tolerance)"
-    let paramsDN = "cn=\(paramsName),\(base)"
-    var params: [(String, [UInt8])] = [
-      ("objectClass", Array("organizationalRole".utf8)),
-      ("objectClass", Array((isHOTP ? "oathHOTPParams" : "oathTOTPParams").utf8)),
-      ("cn", Array(paramsName.utf8)),
-      ("oathOTPLength", Array(String(file.effectiveDigits).utf8)),
-      ("oathHMACAlgorithm", Array(oid.utf8)),
-    ]
-    if isHOTP {
-      params.append(("oathHOTPLookAhead", Array(String(file.effectiveWindowSize - 1).utf8)))
-    } else {
-      params.append(("oathTOTPTimeStepPeriod", Array(String(file.effectiveStepSize).utf8)))
-      params.append(("oathTOTPTimeStepWindow", Array(String(tolerance).utf8)))
-    }
-    var number = existing.count + 1
-    var tokenDN = ""
-    let secret = file.secret.copyBytes()
-    let limit = directory.operationLimit
-    let paramsBytes = Array(paramsDN.utf8)
-    var added: Int32 = 0
-    // A name taken by a token enrolled meanwhile: the next number.
-    for _ in 0..<10 {
-      let name = "\(user)-\(number)"
-      tokenDN = "cn=\(Self.escapeDNValue(name)),\(base)"
-      var token: [(String, [UInt8])] = [
-        ("objectClass", Array("device".utf8)),
-        ("objectClass", Array((isHOTP ? "oathHOTPToken" : "oathTOTPToken").utf8)),
-        ("cn", Array(name.utf8)),
-        ("owner", owner),
-        ("oathSecret", secret),
-        (isHOTP ? "oathHOTPParams" : "oathTOTPParams", paramsBytes),
-        ("oathFailureCount", Array("0".utf8)),
-      ]
-      if isHOTP { token.append(("oathHOTPCounter", Array(String(nextCounter).utf8))) }
-      let dn = Array(tokenDN.utf8)
-      added = try run { connection in
-        let code = connection.add(paramsBytes, params, limit: limit)
-        guard code == 0 || code == 68 else { return code }
-        return connection.add(dn, token, limit: limit)
-      }
-      if added != 68 { break }
-      number += 1
-    }
-    guard added == 0 else { throw CLIError(.ioError, "cannot add \(tokenDN): \(FleetDirectory.text(added))") }
-    return tokenDN
+    if case .scratchCodesOnly = file.mode { throw CLIError(.usage, "--ldap enrols app tokens only") }
+    let taken = existing.contains { OTPToken.sameName(Self.name(of: $0), OTPToken.defaultName) }
+    return try add(
+      FleetTokenSpec(name: taken ? nil : OTPToken.defaultName, file: file), owner: owner, user: user,
+      existingCount: existing.count)
   }
 
   /// Clears the user's wrong-code count (kept on their first token).
@@ -215,7 +156,7 @@ struct FleetAdmin {
     guard !found.isEmpty else { throw CLIError(.notEnrolled, "\(user): no token in the directory") }
     var lines = ["\(user): \(found.count) token\(found.count == 1 ? "" : "s") in the directory (\(Self.text(owner)))"]
     for (index, entry) in found.enumerated() {
-      var parts = [Self.text(entry.dn)]
+      var parts = ["\(Self.name(of: entry)): \(Self.text(entry.dn))"]
       if entry.hasObjectClass("oathHOTPToken") {
         parts.append("HOTP, next counter \(entry.integer("oathHOTPCounter") ?? 0)")
       } else {
