@@ -19,24 +19,7 @@ struct Enroll: ParsableCommand {
   @OptionGroup var target: TargetOptions
   @OptionGroup var fleet: FleetOption
 
-  @Flag(exclusivity: .exclusive, help: "Time-based (TOTP, the default) or counter-based (HOTP) codes.")
-  var mode: Mode = .totp
-
-  enum Mode: String, EnumerableFlag {
-    case totp, hotp
-  }
-
-  @Option(help: "The HMAC hash: SHA1 (default; every app), SHA256 or SHA512.")
-  var algorithm: String = "SHA1"
-
-  @Option(help: "Digits per code: 6 (default), 7 or 8.")
-  var digits: Int = 6
-
-  @Option(help: ArgumentHelp("Seconds per TOTP code, 1 to 300.", valueName: "seconds"))
-  var period: Int = 30
-
-  @Option(help: "How many codes are valid at once (3: the previous, current and next).")
-  var window: Int = 3
+  @OptionGroup var codes: CodeOptions
 
   @Option(
     name: .customLong("rate-limit"),
@@ -45,9 +28,6 @@ struct Enroll: ParsableCommand {
 
   @Flag(name: .customLong("no-rate-limit"), help: "Do not limit attempts.")
   var noRateLimit = false
-
-  @Flag(name: .customLong("allow-reuse"), help: "Let a TOTP code be used more than once within its window.")
-  var allowReuse = false
 
   @Option(name: .customLong("scratch-codes"), help: "Single-use emergency codes to create (0 to 100).")
   var scratchCodes: Int = 5
@@ -87,14 +67,6 @@ struct Enroll: ParsableCommand {
   var json = false
 
   func validate() throws {
-    guard HashAlgorithm(name: Array(algorithm.utf8)) != nil else {
-      throw ValidationError("--algorithm must be SHA1, SHA256 or SHA512")
-    }
-    guard OneTimePassword.digitRange.contains(digits) else { throw ValidationError("--digits must be 6, 7 or 8") }
-    guard OneTimePassword.periodRange.contains(period) else {
-      throw ValidationError("--period must be between 1 and 300 seconds")
-    }
-    guard SecretFile.windowSizeRange.contains(window) else { throw ValidationError("--window must be between 1 and 100") }
     guard (0...SecretFile.maximumScratchCodes).contains(scratchCodes) else {
       throw ValidationError("--scratch-codes must be between 0 and \(SecretFile.maximumScratchCodes)")
     }
@@ -102,8 +74,6 @@ struct Enroll: ParsableCommand {
     if let rateLimit, Self.parseRateLimit(rateLimit) == nil {
       throw ValidationError("--rate-limit must be N/SECONDS with N 1-100 and SECONDS 1-3600, e.g. 3/30")
     }
-    if mode == .hotp && allowReuse { throw ValidationError("--allow-reuse applies to TOTP only") }
-    if mode == .hotp && period != 30 { throw ValidationError("--period applies to TOTP only") }
     if let deliver, DeliveryAddress(parsing: Array(deliver.utf8)) == nil {
       throw ValidationError("--deliver must be email:ADDRESS or sms:+NUMBER (E.164, e.g. sms:+447700900789)")
     }
@@ -121,13 +91,13 @@ struct Enroll: ParsableCommand {
 
   var settings: EnrolmentSettings {
     var settings = EnrolmentSettings()
-    settings.isHOTP = mode == .hotp
-    settings.algorithm = HashAlgorithm(name: Array(algorithm.utf8)) ?? .sha1
-    settings.digits = digits
-    settings.period = period
-    settings.window = window
+    settings.isHOTP = codes.isHOTP
+    settings.algorithm = codes.hash
+    settings.digits = codes.digits
+    settings.period = codes.period
+    settings.window = codes.window
     settings.rateLimit = noRateLimit ? nil : rateLimit.flatMap(Self.parseRateLimit) ?? RateLimit(attempts: 3, interval: 30)
-    settings.allowReuse = allowReuse
+    settings.allowReuse = codes.allowReuse
     settings.scratchCodes = scratchCodes
     settings.delivery = deliver.flatMap { DeliveryAddress(parsing: Array($0.utf8)) }
     settings.hasApp = !noApp

@@ -29,26 +29,10 @@ struct TokenAdd: ParsableCommand {
   @Argument(help: "The new token's name (a-z A-Z 0-9 . _ -, at most 32).")
   var name: String
 
-  @Flag(exclusivity: .exclusive, help: "Time-based (TOTP, the default) or counter-based (HOTP) codes.")
-  var mode: Enroll.Mode = .totp
-
-  @Option(help: "The HMAC hash: SHA1 (default; every app), SHA256 or SHA512.")
-  var algorithm: String = "SHA1"
-
-  @Option(help: "Digits per code: 6 (default), 7 or 8.")
-  var digits: Int = 6
-
-  @Option(help: ArgumentHelp("Seconds per TOTP code, 1 to 300.", valueName: "seconds"))
-  var period: Int = 30
-
-  @Option(help: "How many codes are valid at once (3: the previous, current and next).")
-  var window: Int = 3
+  @OptionGroup var codes: CodeOptions
 
   @Option(help: "HOTP: the first counter to accept (default 1; a hardware token may start at 0).")
   var counter: UInt64?
-
-  @Flag(name: .customLong("allow-reuse"), help: "Let a TOTP code be used more than once within its window.")
-  var allowReuse = false
 
   @Option(help: "The issuer the app shows (default: this host's name).")
   var issuer: String?
@@ -74,29 +58,19 @@ struct TokenAdd: ParsableCommand {
     guard OTPToken.isValidName(name) else {
       throw ValidationError("the token name must be 1 to 32 of a-z A-Z 0-9 . _ -, starting with a letter or digit")
     }
-    guard HashAlgorithm(name: Array(algorithm.utf8)) != nil else {
-      throw ValidationError("--algorithm must be SHA1, SHA256 or SHA512")
-    }
-    guard OneTimePassword.digitRange.contains(digits) else { throw ValidationError("--digits must be 6, 7 or 8") }
-    guard OneTimePassword.periodRange.contains(period) else {
-      throw ValidationError("--period must be between 1 and 300 seconds")
-    }
-    guard SecretFile.windowSizeRange.contains(window) else { throw ValidationError("--window must be between 1 and 100") }
-    if mode == .hotp && allowReuse { throw ValidationError("--allow-reuse applies to TOTP only") }
-    if mode == .hotp && period != 30 { throw ValidationError("--period applies to TOTP only") }
-    if mode == .totp && counter != nil { throw ValidationError("--counter applies to HOTP only") }
+    if !codes.isHOTP && counter != nil { throw ValidationError("--counter applies to HOTP only") }
     if let counter, counter >= SecretFile.maximumHOTPCounter { throw ValidationError("--counter is too large") }
   }
 
   func makeToken() throws(CLIError) -> OTPToken {
-    let hash = HashAlgorithm(name: Array(algorithm.utf8)) ?? .sha1
+    let hash = codes.hash
     var key = try Enrolment.randomBytes(hash.digestLength)
     return OTPToken(
       name: name, secret: SensitiveBytes(consuming: &key),
-      mode: mode == .hotp ? .hotp(nextCounter: counter ?? 1) : .totp,
-      algorithm: hash == .sha1 ? nil : hash, digits: digits == 6 ? nil : digits,
-      stepSize: mode == .hotp || period == 30 ? nil : period, windowSize: window,
-      usedSteps: mode == .hotp || allowReuse ? nil : [], isActive: !confirm)
+      mode: codes.isHOTP ? .hotp(nextCounter: counter ?? 1) : .totp,
+      algorithm: hash == .sha1 ? nil : hash, digits: codes.digits == 6 ? nil : codes.digits,
+      stepSize: codes.isHOTP || codes.period == 30 ? nil : codes.period, windowSize: codes.window,
+      usedSteps: codes.isHOTP || codes.allowReuse ? nil : [], isActive: !confirm)
   }
 
   func run() throws {

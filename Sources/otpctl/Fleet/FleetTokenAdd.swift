@@ -9,7 +9,7 @@ import OTPStore
 extension TokenAdd {
   func runInDirectory(_ path: String) throws(CLIError) {
     guard named.secretFile == nil else { throw CLIError(.usage, "--ldap and --secret-file exclude each other") }
-    if allowReuse { throw CLIError(.usage, "--allow-reuse: the directory refuses every used step (--ldap)") }
+    if codes.allowReuse { throw CLIError(.usage, "--allow-reuse: the directory refuses every used step (--ldap)") }
     var admin = try FleetAdmin(path: path)
     let user = named.user
     let owner = try admin.userDN(user)
