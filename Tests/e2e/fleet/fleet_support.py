@@ -182,3 +182,8 @@ def reset_failures(server, user: Enrolled):
     codes (as in the file store): the administrator's reset lets the next
     round start from no back-off."""
     server.modify(f"dn: {user.token_dn}\nchangetype: modify\nreplace: oathFailureCount\noathFailureCount: 0\n")
+
+
+def person(server, name):
+    """A user entry with no token yet."""
+    server.add(f"dn: uid={name},{slapd.PEOPLE}\nobjectClass: inetOrgPerson\nuid: {name}\ncn: {name}\nsn: {name}\n")

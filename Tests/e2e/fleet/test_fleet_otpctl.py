@@ -9,27 +9,7 @@ import pyotp
 import pytest
 
 from rigs import slapd
-from fleet_support import login, service, write_config
-
-
-@pytest.fixture(scope="module")
-def admin_config(provider, tmp_path_factory):
-    directory = tmp_path_factory.mktemp("fleet-admin")
-    config = write_config(directory / "admin.conf", [provider], provider.tls["ca"])
-    config.write_text(config.read_text().replace(f"binddn {slapd.HOST_DN}\nbindpw {slapd.HOST_PW}",
-                                                 f"binddn {slapd.ROOT_DN}\nbindpw {slapd.ROOT_PW}"))
-    return config
-
-
-@pytest.fixture(scope="module")
-def hosts(provider, module_path, tmp_path_factory):
-    directory = tmp_path_factory.mktemp("fleet-otpctl-hosts")
-    config = write_config(directory / "ldap.conf", [provider], provider.tls["ca"])
-    return service(directory / "pam", module_path, config)
-
-
-def person(provider, name):
-    provider.add(f"dn: uid={name},{slapd.PEOPLE}\nobjectClass: inetOrgPerson\nuid: {name}\ncn: {name}\nsn: {name}\n")
+from fleet_support import login, person, write_config
 
 
 def test_enrol_login_status_unlock_revoke(provider, admin_config, hosts, otpctl):

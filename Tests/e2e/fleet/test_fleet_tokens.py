@@ -16,7 +16,7 @@ import pyotp
 import pytest
 
 from rigs import slapd
-from fleet_support import login, service, write_config
+from fleet_support import login, person
 
 FIXTURES = Path(__file__).resolve().parent.parent / "otpctl" / "fixtures"
 SERIAL = "987654321"
@@ -27,26 +27,6 @@ RFC4226_TRUNCATED = [1284755224, 1094287082, 137359152, 1726969429]
 
 def rfc4226_code(counter, digits=8):
     return f"{RFC4226_TRUNCATED[counter] % 10**digits:0{digits}d}"
-
-
-@pytest.fixture(scope="module")
-def admin_config(provider, tmp_path_factory):
-    directory = tmp_path_factory.mktemp("fleet-tokens-admin")
-    config = write_config(directory / "admin.conf", [provider], provider.tls["ca"])
-    config.write_text(config.read_text().replace(f"binddn {slapd.HOST_DN}\nbindpw {slapd.HOST_PW}",
-                                                 f"binddn {slapd.ROOT_DN}\nbindpw {slapd.ROOT_PW}"))
-    return config
-
-
-@pytest.fixture(scope="module")
-def hosts(provider, module_path, tmp_path_factory):
-    directory = tmp_path_factory.mktemp("fleet-tokens-hosts")
-    config = write_config(directory / "ldap.conf", [provider], provider.tls["ca"])
-    return service(directory / "pam", module_path, config)
-
-
-def person(provider, name):
-    provider.add(f"dn: uid={name},{slapd.PEOPLE}\nobjectClass: inetOrgPerson\nuid: {name}\ncn: {name}\nsn: {name}\n")
 
 
 def owned(provider, name):
