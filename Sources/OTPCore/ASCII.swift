@@ -20,6 +20,23 @@ package enum ASCII {
     bytes.map { $0 >= 0x61 && $0 <= 0x7A ? $0 - 0x20 : $0 }
   }
 
+  /// `bytes` with every occurrence of `part` replaced, left to right
+  /// (`${USER}` in a label, `%s` in an LDAP filter).
+  package static func replacing(_ part: [UInt8], in bytes: [UInt8], with replacement: [UInt8]) -> [UInt8] {
+    var result: [UInt8] = []
+    var index = 0
+    while index < bytes.count {
+      if !part.isEmpty, index + part.count <= bytes.count, bytes[index..<(index + part.count)].elementsEqual(part) {
+        result += replacement
+        index += part.count
+      } else {
+        result.append(bytes[index])
+        index += 1
+      }
+    }
+    return result
+  }
+
   package static func string<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> String {
     String(decoding: bytes, as: UTF8.self)
   }

@@ -74,19 +74,7 @@ public enum FirstLoginEnrolment {
   }
 
   private static func expandUser(_ template: [UInt8], _ user: [UInt8]) -> [UInt8] {
-    let variable = Array("${USER}".utf8)
-    var result: [UInt8] = []
-    var index = 0
-    while index < template.count {
-      if index + variable.count <= template.count, Array(template[index..<(index + variable.count)]) == variable {
-        result += user
-        index += variable.count
-      } else {
-        result.append(template[index])
-        index += 1
-      }
-    }
-    return result
+    ASCII.replacing(Array("${USER}".utf8), in: template, with: user)
   }
 
   private static func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }

@@ -167,7 +167,7 @@ public struct FleetConfiguration: Sendable, Equatable {
   /// `%s` in the user filter, with the name escaped as RFC 4515 asks, so a
   /// user name cannot change the filter.
   public func filter(forUser user: [UInt8]) -> [UInt8] {
-    Self.replacing(Array("%s".utf8), in: userFilter, with: Self.escapeFilterValue(user))
+    ASCII.replacing(Array("%s".utf8), in: userFilter, with: Self.escapeFilterValue(user))
   }
 
   public static func escapeFilterValue(_ value: [UInt8]) -> [UInt8] {
@@ -212,20 +212,5 @@ public struct FleetConfiguration: Sendable, Equatable {
       count += 1
     }
     return count
-  }
-
-  static func replacing(_ part: [UInt8], in bytes: [UInt8], with replacement: [UInt8]) -> [UInt8] {
-    var result: [UInt8] = []
-    var index = 0
-    while index < bytes.count {
-      if index + part.count <= bytes.count, bytes[index..<(index + part.count)].elementsEqual(part) {
-        result += replacement
-        index += part.count
-      } else {
-        result.append(bytes[index])
-        index += 1
-      }
-    }
-    return result
   }
 }

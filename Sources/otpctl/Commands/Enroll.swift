@@ -250,18 +250,13 @@ struct Enroll: ParsableCommand {
     var trial = file
     trial.rateLimit = nil
     trial.scratchCodes = []
-    let verifier = Verifier(token: trial, settings: VerificationSettings(adjustSkew: false, advanceCounterOnFailure: false))
-    for attempt in 1...3 {
-      guard let line = Terminal.readLine(prompt: "Enter the code your app shows: ") else { break }
-      var answer = Array(line.utf8.filter { $0 != UInt8(ascii: " ") })
-      defer { SensitiveBytes.wipe(&answer) }
-      let now = System.now
-      if case .accepted = verifier.verify(answer: answer, at: now, remoteHost: nil, state: &trial) {
-        file.mode = trial.mode
-        file.usedSteps = trial.usedSteps
-        return
-      }
-      if attempt < 3 { Terminal.error("That code is not right; check the app's clock and try again.") }
+    if Enrolment.confirmingCode(
+      &trial, prompt: "Enter the code your app shows: ",
+      retryHint: "That code is not right; check the app's clock and try again.")
+    {
+      file.mode = trial.mode
+      file.usedSteps = trial.usedSteps
+      return
     }
     throw CLIError(.refused, "the code did not match; the secret was not activated")
   }

@@ -133,25 +133,21 @@ struct TokenAdd: ParsableCommand {
     var trial = SecretFile(
       secret: token.secret, mode: token.mode, algorithm: token.algorithm, digits: token.digits,
       stepSize: token.stepSize, windowSize: token.windowSize, usedSteps: token.usedSteps)
-    let verifier = Verifier(token: trial, settings: VerificationSettings(adjustSkew: false, advanceCounterOnFailure: false))
-    for attempt in 1...3 {
-      guard let line = Terminal.readLine(prompt: "Enter the code the new token shows: ") else { break }
-      var answer = Array(line.utf8.filter { $0 != UInt8(ascii: " ") })
-      defer { SensitiveBytes.wipe(&answer) }
-      if case .accepted = verifier.verify(answer: answer, at: System.now, remoteHost: nil, state: &trial) {
-        try target.change { file throws(CLIError) in
-          guard let index = file.tokenIndex(named: name), let stored = file.token(at: index), !stored.isActive,
-            stored.secret === token.secret || Self.sameSecret(stored.secret, token.secret)
-          else { throw CLIError(.refused, "token \(name) changed while it was being confirmed; nothing activated") }
-          file.modifyToken(at: index) {
-            $0.isActive = true
-            $0.mode = trial.mode
-            $0.usedSteps = trial.usedSteps
-          }
+    if Enrolment.confirmingCode(
+      &trial, prompt: "Enter the code the new token shows: ",
+      retryHint: "That code is not right; check the token's clock and try again.")
+    {
+      try target.change { file throws(CLIError) in
+        guard let index = file.tokenIndex(named: name), let stored = file.token(at: index), !stored.isActive,
+          stored.secret === token.secret || Self.sameSecret(stored.secret, token.secret)
+        else { throw CLIError(.refused, "token \(name) changed while it was being confirmed; nothing activated") }
+        file.modifyToken(at: index) {
+          $0.isActive = true
+          $0.mode = trial.mode
+          $0.usedSteps = trial.usedSteps
         }
-        return
       }
-      if attempt < 3 { Terminal.error("That code is not right; check the token's clock and try again.") }
+      return
     }
     try? target.change { file throws(CLIError) in
       if let index = file.tokenIndex(named: name), file.token(at: index)?.isActive == false {

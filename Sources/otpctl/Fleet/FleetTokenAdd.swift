@@ -70,17 +70,13 @@ extension TokenAdd {
   /// (HOTP: the counter after it, the next one).
   private func confirmInDirectory(_ spec: inout FleetTokenSpec) throws(CLIError) {
     var trial = spec.file
-    let verifier = Verifier(token: trial, settings: VerificationSettings(adjustSkew: false, advanceCounterOnFailure: false))
-    for attempt in 1...3 {
-      guard let line = Terminal.readLine(prompt: "Enter the code the new token shows: ") else { break }
-      var answer = Array(line.utf8.filter { $0 != UInt8(ascii: " ") })
-      defer { SensitiveBytes.wipe(&answer) }
-      if case .accepted = verifier.verify(answer: answer, at: System.now, remoteHost: nil, state: &trial) {
-        spec.file.mode = trial.mode
-        spec.lastStep = trial.usedSteps?.max()
-        return
-      }
-      if attempt < 3 { Terminal.error("That code is not right; check the token's clock and try again.") }
+    if Enrolment.confirmingCode(
+      &trial, prompt: "Enter the code the new token shows: ",
+      retryHint: "That code is not right; check the token's clock and try again.")
+    {
+      spec.file.mode = trial.mode
+      spec.lastStep = trial.usedSteps?.max()
+      return
     }
     throw CLIError(.refused, "the code did not match; token \(name) was not added")
   }

@@ -18,6 +18,21 @@ struct EnrolmentSettings {
 }
 
 enum Enrolment {
+  /// Asks up to three times for a code of a new secret and judges it against
+  /// `trial`, which a right code changes (its step or counter used up).
+  /// False when no code was right or the input ended.
+  static func confirmingCode(_ trial: inout SecretFile, prompt: String, retryHint: String) -> Bool {
+    let verifier = Verifier(token: trial, settings: VerificationSettings(adjustSkew: false, advanceCounterOnFailure: false))
+    for attempt in 1...3 {
+      guard let line = Terminal.readLine(prompt: prompt) else { return false }
+      var answer = Array(line.utf8.filter { $0 != UInt8(ascii: " ") })
+      defer { SensitiveBytes.wipe(&answer) }
+      if case .accepted = verifier.verify(answer: answer, at: System.now, remoteHost: nil, state: &trial) { return true }
+      if attempt < 3 { Terminal.error(retryHint) }
+    }
+    return false
+  }
+
   /// A new secret file: a random secret as long as the hash's output (what
   /// RFC 4226 and 6238 recommend), unique scratch codes, and option lines in
   /// the order the google-authenticator CLI writes them. A SHA1 / 6-digit
